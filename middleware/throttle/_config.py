@@ -49,6 +49,9 @@ LIMIT_FIELDS: Mapping[str, tuple[str, float]] = {
 }
 
 
+_DEFAULT_WEIGHTS: dict[Level, int] = {"low": 1, "medium": 2, "high": 4, "maximum": 8}
+
+
 class ThrottleConfigError(ValueError):
     """The throttle section is invalid; the message names the field."""
 
@@ -128,9 +131,7 @@ class RedisSettings(_Frozen):
 class ReasoningSettings(_Frozen):
     """Cost units per reasoning level, and what to do above a tier's maximum."""
 
-    weights: Mapping[Level, int] = Field(
-        default_factory=lambda: {"low": 1, "medium": 2, "high": 4, "maximum": 8}
-    )
+    weights: Mapping[Level, int] = Field(default_factory=lambda: dict(_DEFAULT_WEIGHTS))
     over_max: Literal["cap", "refuse"] = "cap"
     #: Level charged when a request names none (``None``: no charge).
     unspecified_level: Level | None = None

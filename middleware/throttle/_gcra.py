@@ -60,4 +60,4 @@ def decayed(score: float, since_s: float, half_life_s: float) -> float:
     """A risk score ``since_s`` seconds later: halves every ``half_life_s``."""
     if score <= 0:
         return 0.0
-    return score * 0.5 ** (max(0.0, since_s) / half_life_s)
+    return float(score * 0.5 ** (max(0.0, since_s) / half_life_s))

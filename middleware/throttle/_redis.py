@@ -47,7 +47,8 @@ T = TypeVar("T")
 
 
 def _script(name: str) -> str:
-    return resources.files("middleware.throttle").joinpath("scripts").joinpath(name).read_text("utf-8")
+    scripts = resources.files("middleware.throttle").joinpath("scripts")
+    return scripts.joinpath(name).read_text("utf-8")
 
 
 def redis_keys(key_id: str, specs: tuple[LimitSpec, ...]) -> list[str]:

@@ -121,7 +121,7 @@ class PolicyBook:
             value = merged.get(name)
             if value is None:
                 continue
-            setting = value if isinstance(value, LimitSetting) else LimitSetting(limit=int(value))
+            setting = value if isinstance(value, LimitSetting) else LimitSetting(limit=value)
             on_error = setting.on_redis_error or cfg.on_redis_error
             burst = setting.burst or setting.limit
             specs.append(

@@ -74,7 +74,8 @@ _PER_REQUEST = 3
 def load_encoding(name: str) -> tiktoken.Encoding:
     """Build a vendored encoding (blocking: ~0.5 s; call off the event loop)."""
     pattern, special, sha256 = ENCODINGS[name]
-    blob = resources.files("middleware.throttle").joinpath("encodings").joinpath(f"{name}.tiktoken.gz")
+    folder = resources.files("middleware.throttle").joinpath("encodings")
+    blob = folder.joinpath(f"{name}.tiktoken.gz")
     data = gzip.decompress(blob.read_bytes())
     if hashlib.sha256(data).hexdigest() != sha256:
         raise ValueError(f"vendored encoding {name} does not match its pinned hash")

@@ -1,0 +1,317 @@
+"""The throttle addon: admit (check and reserve) before forwarding, settle after.
+
+Runs second, after identity and before policy. ``request`` caps the
+reasoning budget to the tier maximum, estimates tokens, and takes every
+applicable limit in one atomic backend step; it sets ``ctx.state
+["actor_risk"]`` for the policy and the rate-limit headers for the client.
+``done`` (always, once) settles the token and unit reservations to the
+actual usage (or refunds them on errors and cancellations), releases the
+leases, and adds the risk points of the policy rules that fired.
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, ClassVar
+
+import structlog
+
+from middleware import metrics
+from middleware._context import RequestContext
+from middleware.adapters import REASONING_LEVELS
+from middleware.addons import Addon
+from middleware.errors import ApiError
+from middleware.throttle._backend import (
+    BACKENDS,
+    BackendUnavailable,
+    Charge,
+    Outcome,
+    ReservePlan,
+    SettlePlan,
+    ThrottleBackend,
+)
+from middleware.throttle._config import ThrottleConfig, ThrottleConfigError, parse_throttle_config
+from middleware.throttle._headers import rate_limit_headers, rate_limited, suspended, unavailable
+from middleware.throttle._memory import MemoryBackend
+from middleware.throttle._specs import KeyPolicy, PolicyBook, scaled
+from middleware.throttle._tokens import TokenCounter
+from middleware.throttle._usage import record_usage, total_tokens
+
+if TYPE_CHECKING:
+    from middleware.config import Config
+
+__all__ = ["ThrottleAddon", "Ticket"]
+
+log = structlog.get_logger("tollgate.throttle")
+
+
+@dataclass(frozen=True, slots=True)
+class Ticket:
+    """What an admitted request holds until ``done``: kept in ``ctx.state["throttle"]``."""
+
+    key_id: str
+    policy: KeyPolicy
+    plan: ReservePlan
+    outcome: Outcome
+    estimate: int
+    units: int
+
+
+def _risk_points(decision: Any) -> float:
+    if isinstance(decision, Mapping):
+        value = decision.get("risk_points", 0)
+    else:
+        value = getattr(decision, "risk_points", 0)
+    return float(value) if isinstance(value, int | float) and value > 0 else 0.0
+
+
+class ThrottleAddon(Addon):
+    """Per-key limits, reasoning budgets and actor risk (see the README section)."""
+
+    name: ClassVar[str] = "throttle"
+
+    def __init__(
+        self,
+        config: ThrottleConfig,
+        *,
+        backend: ThrottleBackend | None = None,
+        fallback: MemoryBackend | None = None,
+    ) -> None:
+        self.config = config
+        self.book = PolicyBook(config)
+        self.backend = backend or BACKENDS[config.backend](config)
+        self.fallback = fallback or MemoryBackend()
+        self.counter = TokenCounter(config.tokens)
+        self._any_fail_closed = any(
+            s.fail_closed
+            for tier in config.tiers
+            for tenant in [*config.tenants, ""]
+            for s in self.book.for_key(tier, tenant, "").limits
+        ) or any(
+            s.fail_closed
+            for key_id in config.keys
+            for tier in config.tiers
+            for s in self.book.for_key(tier, "", key_id).limits
+        )
+
+    @classmethod
+    def from_config(cls, config: Config) -> ThrottleAddon:
+        """Build from the application config; every tier identity uses must exist."""
+        from middleware.identity import KEY_ID_PATTERN, parse_identity_config
+
+        tcfg = parse_throttle_config(config.throttle)
+        icfg = parse_identity_config(config.identity)
+        if tcfg.enabled:
+            missing = sorted(icfg.tiers() - set(tcfg.tiers))
+            if missing:
+                raise ThrottleConfigError(
+                    f"throttle.tiers: {', '.join(missing)} used by identity but not defined"
+                )
+            bad = [k for k in tcfg.keys if not KEY_ID_PATTERN.match(k)]
+            if bad:
+                raise ThrottleConfigError(
+                    f"throttle.keys.{bad[0]}: not a key id (use `tollgate keys hash`)"
+                )
+        return cls(tcfg)
+
+    # -- lifecycle -------------------------------------------------------------
+
+    async def startup(self) -> None:
+        """Load the tokenizer encodings off the loop and connect the backend."""
+        if self.config.enabled:
+            await self.counter.ensure_loaded()
+            await self.backend.start()
+
+    async def shutdown(self) -> None:
+        """Close backend connections."""
+        await self.backend.close()
+        await self.fallback.close()
+
+    def health(self) -> dict[str, Any]:
+        """Backend readiness. Not ready only when Redis is out *and* some limit is
+        fail_closed (fail_open replicas keep serving on local limits)."""
+        detail = self.backend.health()
+        degraded = not detail.get("ok", True)
+        return {
+            **detail,
+            "ok": not (degraded and self._any_fail_closed),
+            "degraded": degraded,
+            "enabled": self.config.enabled,
+        }
+
+    # -- admission -------------------------------------------------------------
+
+    async def request(self, ctx: RequestContext) -> None:
+        """Check and reserve every limit for this request, or refuse it."""
+        ident = ctx.identity
+        if not self.config.enabled or ident is None:
+            return
+        policy = self.book.for_key(ident.tier, ident.tenant, ident.key_id)
+        units = self._reasoning(ctx, policy)
+        estimate = 0
+        charges: list[Charge] = []
+        for spec in policy.limits:
+            if spec.kind == "requests":
+                charges.append(Charge(spec, 1.0))
+            elif spec.kind == "tokens":
+                if not estimate:
+                    estimate = await self._estimate(ctx, policy)
+                charges.append(Charge(spec, float(estimate)))
+            elif spec.kind == "reasoning":
+                if units:
+                    charges.append(Charge(spec, float(units)))
+            elif not spec.streams_only or ctx.stream:
+                charges.append(Charge(spec))
+        risk = policy.risk
+        plan = ReservePlan(
+            tuple(charges),
+            uuid.uuid4().hex,
+            self.config.lease_ttl_s,
+            self.config.risk.half_life_s,
+            risk.slow_at,
+            risk.slow_factor,
+        )
+        outcome = await self._reserve(ident.key_id, policy, plan)
+        ctx.state["actor_risk"] = outcome.risk
+        ctx.response_headers.update(rate_limit_headers(outcome.states))
+        if outcome.status == "suspended":
+            metrics.THROTTLE_REFUSALS.labels("suspended", policy.tier, policy.tenant).inc()
+            until = outcome.suspended_until or time.time()
+            raise suspended(until, outcome.reason, time.time())
+        if outcome.status == "limited":
+            index = outcome.refused if outcome.refused is not None else 0
+            state = outcome.states[index]
+            metrics.THROTTLE_REFUSALS.labels(state.spec.name, policy.tier, policy.tenant).inc()
+            raise rate_limited(state, outcome.retry_after_s)
+        metrics.THROTTLE_ADMISSIONS.labels(policy.tier, policy.tenant).inc()
+        ctx.state[self.name] = Ticket(ident.key_id, policy, plan, outcome, estimate, units)
+
+    def _reasoning(self, ctx: RequestContext, policy: KeyPolicy) -> int:
+        """Cap the reasoning budget to the tier maximum; return its cost units."""
+        parsed = ctx.parsed
+        requested = parsed.reasoning_budget if parsed else None
+        level = requested or self.config.reasoning.unspecified_level
+        applied = level
+        top = policy.max_reasoning_level
+        if level and top and REASONING_LEVELS.index(level) > REASONING_LEVELS.index(top):
+            if self.config.reasoning.over_max == "refuse":
+                raise ApiError(
+                    400,
+                    f"Reasoning budget {level!r} exceeds this key's maximum {top!r}.",
+                    param="reasoning_budget",
+                    code="reasoning_budget_exceeded",
+                )
+            applied = top
+            if requested and ctx.adapter is not None and ctx.body is not None:
+                ctx.body = ctx.adapter.set_reasoning_budget(ctx.body, top)
+        if requested or applied:
+            metrics.THROTTLE_REASONING.labels(
+                policy.tier, requested or "none", applied if requested else "none"
+            ).inc()
+        return self.config.reasoning.weights[applied] if applied else 0  # type: ignore[index]
+
+    async def _estimate(self, ctx: RequestContext, policy: KeyPolicy) -> int:
+        parsed = ctx.parsed
+        if parsed is None:
+            return 0
+        prompt = await self.counter.count_prompt(parsed.segments, parsed.model)
+        generates = ctx.adapter is not None and ctx.adapter.screens_output
+        completion = (parsed.max_tokens or policy.default_max_tokens) if generates else 0
+        return prompt + completion
+
+    async def _reserve(self, key_id: str, policy: KeyPolicy, plan: ReservePlan) -> Outcome:
+        try:
+            return await self.backend.reserve(key_id, plan)
+        except BackendUnavailable as exc:
+            closed = [c.spec.name for c in plan.charges if c.spec.fail_closed]
+            if closed:
+                metrics.THROTTLE_REFUSALS.labels(
+                    "backend_unavailable", policy.tier, policy.tenant
+                ).inc()
+                log.warning("throttle_fail_closed", limit=closed[0], error=str(exc))
+                raise unavailable(closed[0]) from None
+            metrics.THROTTLE_FALLBACKS.labels(policy.tier).inc()
+            share = self.config.redis.fallback_fraction
+            local = ReservePlan(
+                tuple(Charge(scaled(c.spec, share), c.cost) for c in plan.charges),
+                plan.lease_id,
+                plan.lease_ttl_s,
+                plan.half_life_s,
+                plan.slow_at,
+                plan.slow_factor,
+            )
+            return await self.fallback.reserve(key_id, local)
+
+    # -- settlement ------------------------------------------------------------
+
+    async def response(self, ctx: RequestContext, body: Any) -> Any:
+        """Record the usage of a non-streamed response for settlement."""
+        record_usage(ctx.usage, body)
+        return body
+
+    async def done(self, ctx: RequestContext) -> None:
+        """Settle, refund, release and add risk; never raises."""
+        ticket = ctx.state.get(self.name)
+        if not isinstance(ticket, Ticket):
+            return
+        try:
+            await self._settle(ctx, ticket)
+        except Exception:
+            log.exception("throttle_settle_failed", key_id=ticket.key_id)
+
+    async def _settle(self, ctx: RequestContext, ticket: Ticket) -> None:
+        policy, outcome = ticket.policy, ticket.outcome
+        used = total_tokens(ctx.usage)
+        failed = ctx.error is not None or ctx.status is None or ctx.status >= 400
+        adjustments = []
+        for state, cost in zip(outcome.states, outcome.costs, strict=True):
+            kind = state.spec.kind
+            if kind == "tokens":
+                if used is not None:
+                    adjustments.append((state.spec, float(used) - cost))
+                elif failed:
+                    adjustments.append((state.spec, -cost))
+            elif kind == "reasoning" and failed and used is None:
+                adjustments.append((state.spec, -cost))
+        releases = tuple(s.spec for s in outcome.states if s.spec.kind == "concurrency")
+        risk = policy.risk
+        plan = SettlePlan(
+            tuple(adjustments),
+            releases,
+            ticket.plan.lease_id,
+            ticket.plan.half_life_s,
+            _risk_points(ctx.state.get("policy")),
+            risk.suspend_at,
+            risk.suspend_for_s,
+        )
+        self._count_tokens(ctx, policy)
+        if not (plan.adjustments or plan.releases or plan.risk_points):
+            return
+        backend: ThrottleBackend = (
+            self.backend if outcome.backend == self.backend.name else (self.fallback)
+        )
+        try:
+            result = await backend.settle(ticket.key_id, plan)
+        except BackendUnavailable as exc:
+            # Leases expire after lease_ttl_s; refunds and risk points are lost.
+            log.warning("throttle_settle_unavailable", key_id=ticket.key_id, error=str(exc))
+            return
+        if result.suspended_until is not None:
+            metrics.THROTTLE_SUSPENSIONS.labels(policy.tier).inc()
+            log.warning(
+                "throttle_actor_suspended",
+                key_id=ticket.key_id,
+                tier=policy.tier,
+                risk=round(result.risk, 2),
+                until=result.suspended_until,
+            )
+
+    @staticmethod
+    def _count_tokens(ctx: RequestContext, policy: KeyPolicy) -> None:
+        for direction in ("prompt", "completion", "reasoning"):
+            value = ctx.usage.get(f"{direction}_tokens")
+            if value:
+                metrics.THROTTLE_TOKENS.labels(direction, policy.tier).inc(value)
