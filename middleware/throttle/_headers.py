@@ -30,15 +30,15 @@ _WINDOW_NAMES = {1.0: "second", 60.0: "minute", 3600.0: "hour", 86400.0: "day"}
 
 def format_duration(seconds: float) -> str:
     """OpenAI's reset format: ``20ms``, ``1.5s``, ``6m0s``, ``1h0m0s``."""
-    seconds = max(0.0, seconds)
-    if seconds < 1:
-        return f"{math.ceil(seconds * 1000)}ms"
-    hours, rest = divmod(seconds, 3600)
-    minutes, secs = divmod(rest, 60)
-    out = f"{int(hours)}h" if hours else ""
+    ms = math.ceil(max(0.0, seconds) * 1000 - 1e-6)
+    if ms < 1000:
+        return f"{ms}ms"
+    hours, rest = divmod(ms, 3_600_000)
+    minutes, rest = divmod(rest, 60_000)
+    out = f"{hours}h" if hours else ""
     if hours or minutes:
-        out += f"{int(minutes)}m"
-    text = f"{secs:.3f}".rstrip("0").rstrip(".")
+        out += f"{minutes}m"
+    text = f"{rest / 1000:.3f}".rstrip("0").rstrip(".")
     return out + f"{text}s"
 
 
