@@ -34,6 +34,15 @@ def _unreachable(exc: BaseException) -> ApiError:
     )
 
 
+def _too_large() -> ApiError:
+    return ApiError(
+        502,
+        "The upstream response is too large.",
+        type="upstream_error",
+        code="upstream_response_too_large",
+    )
+
+
 def _timeout(what: str) -> ApiError:
     return ApiError(
         504,
@@ -53,19 +62,25 @@ class AiohttpUpstreamResponse:
         self.headers: CIMultiDictProxy[str] = resp.headers
 
     async def read(self) -> bytes:
-        """The whole body; 502 if larger than ``MAX_RESPONSE_BYTES``."""
-        chunks: list[bytes] = []
-        size = 0
-        async for chunk in self.iter_chunks():
-            size += len(chunk)
-            if size > MAX_RESPONSE_BYTES:
-                raise ApiError(
-                    502,
-                    "The upstream response is too large.",
-                    type="upstream_error",
-                    code="upstream_response_too_large",
-                )
-            chunks.append(chunk)
+        """The whole body, within ``idle_timeout_s``; 502 if over ``MAX_RESPONSE_BYTES``."""
+        length = self._resp.content_length
+        if length is not None and length > MAX_RESPONSE_BYTES:
+            raise _too_large()
+        try:
+            # One deadline for the whole body: a per-chunk timer costs more than
+            # the copy for the small JSON bodies this path carries.
+            async with asyncio.timeout(self._idle):
+                chunks: list[bytes] = []
+                size = 0
+                while chunk := await self._resp.content.readany():
+                    size += len(chunk)
+                    if size > MAX_RESPONSE_BYTES:
+                        raise _too_large()
+                    chunks.append(chunk)
+        except TimeoutError:
+            raise _timeout("reading the body") from None
+        except (aiohttp.ClientError, ConnectionError) as exc:
+            raise _unreachable(exc) from None
         return b"".join(chunks)
 
     async def iter_chunks(self) -> AsyncIterator[bytes]:
