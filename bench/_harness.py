@@ -142,3 +142,15 @@ def write_results(name: str, data: dict[str, Any]) -> Path:
     path = RESULTS / f"{name}.json"
     path.write_text(json.dumps(data, indent=2, sort_keys=True) + "\n")
     return path
+
+
+def update_readme(marker: str, table: str) -> None:
+    """Replace the README block between ``<!-- marker -->`` and ``<!-- /marker -->``."""
+    readme = ROOT / "README.md"
+    text = readme.read_text()
+    start, end = f"<!-- {marker} -->", f"<!-- /{marker} -->"
+    if start not in text or end not in text:
+        return
+    head, _, rest = text.partition(start)
+    _, _, tail = rest.partition(end)
+    readme.write_text(f"{head}{start}\n{table.rstrip()}\n{end}{tail}")

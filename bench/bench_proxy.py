@@ -18,7 +18,15 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench._harness import LoadResult, free_port, load, median_of, process, write_results
+from bench._harness import (
+    LoadResult,
+    free_port,
+    load,
+    median_of,
+    process,
+    update_readme,
+    write_results,
+)
 
 BODY: dict[str, Any] = {
     "model": "demo-chat",
@@ -116,6 +124,19 @@ def main() -> int:
         "results": results,
     }
     print(f"wrote {write_results('proxy', out)}")
+    lines = [
+        "| scenario | direct rps | baseline proxy rps | Tollgate rps | Tollgate / baseline "
+        "| Tollgate p50 / p99 ms |",
+        "|---|---|---|---|---|---|",
+    ]
+    for key, row in results.items():
+        tg = row["tollgate"]
+        lines.append(
+            f"| {key} | {row['direct']['rps']} | {row['baseline_proxy']['rps']} | {tg['rps']} "
+            f"| {row['tollgate_vs_baseline_rps']} | {tg['p50_ms']} / {tg['p99_ms']} |"
+        )
+    lines.append(f"\n_Measured {out['when']}, {args.rounds} rounds x {args.seconds} s, medians._")
+    update_readme("bench-proxy-table", "\n".join(lines))
     return 0
 
 
