@@ -72,7 +72,7 @@ class IdentityAddon(Addon):
     """Identify the caller (see :class:`IdentityConfig` for the knobs).
 
     Refusals are 401 in OpenAI's error shape: ``missing_api_key`` (no key and
-    ``require_key``), ``invalid_api_key`` (unknown key with
+    ``require_key``, which defaults to on in production mode only), ``invalid_api_key`` (unknown key with
     ``unknown_keys: refuse``, or a disabled key).
     """
 
@@ -82,6 +82,9 @@ class IdentityAddon(Addon):
         env = os.environ if environ is None else environ
         self.config = config
         self._secret = resolve_secret(config, env)
+        self.require_key = (
+            config.require_key if config.require_key is not None else is_production(config, env)
+        )
         self._upstream_key: str | None = None
         if config.mode == "gateway":
             self._upstream_key = env.get(config.upstream_key_env) or None
@@ -104,7 +107,7 @@ class IdentityAddon(Addon):
         cfg = self.config
         key = extract_key(headers)
         if key is None:
-            if cfg.require_key:
+            if self.require_key:
                 raise _unauthorized(
                     "You didn't provide an API key. Send it as 'Authorization: Bearer <key>'.",
                     "missing_api_key",

@@ -63,7 +63,8 @@ class IdentityConfig(_Frozen):
     mode: Literal["passthrough", "gateway"] = "passthrough"
     upstream_key_env: str = "TOLLGATE_UPSTREAM_KEY"
     upstream_auth_header: Literal["authorization", "x-api-key", "api-key"] = "authorization"
-    require_key: bool = True
+    #: Refuse requests without a key (401); unset: refuse in production mode only.
+    require_key: bool | None = None
     unknown_keys: Literal["default_tier", "refuse"] = "default_tier"
     default_tenant: str = Field("default", min_length=1, max_length=64)
     default_tier: str = Field("default", min_length=1, max_length=64)

@@ -104,8 +104,14 @@ async def test_disabled_key_refused() -> None:
 
 async def test_missing_key_refused() -> None:
     with pytest.raises(ApiError) as err:
-        await _addon().request(_ctx({}))
+        await _addon(require_key=True).request(_ctx({}))
     assert err.value.status == 401
+    assert err.value.code == "missing_api_key"
+
+
+async def test_missing_key_refused_by_default_in_production() -> None:
+    with pytest.raises(ApiError) as err:
+        await _addon(production=True).request(_ctx({}))
     assert err.value.code == "missing_api_key"
 
 
