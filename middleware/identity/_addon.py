@@ -72,8 +72,9 @@ class IdentityAddon(Addon):
     """Identify the caller (see :class:`IdentityConfig` for the knobs).
 
     Refusals are 401 in OpenAI's error shape: ``missing_api_key`` (no key and
-    ``require_key``, which defaults to on in production mode only), ``invalid_api_key`` (unknown key with
-    ``unknown_keys: refuse``, or a disabled key).
+    ``require_key``, which defaults to on in production mode only),
+    ``invalid_api_key`` (unknown key with ``unknown_keys: refuse``, or a
+    disabled key).
     """
 
     name: ClassVar[str] = "identity"

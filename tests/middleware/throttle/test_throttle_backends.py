@@ -30,8 +30,15 @@ def lease(limit: int) -> LimitSpec:
     return LimitSpec("concurrent_requests", "concurrency", limit, 0.0, limit, False)
 
 
-def plan(*charges: Charge, lease_id: str = "L1", ttl: float = 60.0, **kw: float) -> ReservePlan:
-    return ReservePlan(tuple(charges), lease_id, ttl, kw.pop("half_life", 3600.0), **kw)  # type: ignore[arg-type]
+def plan(
+    *charges: Charge,
+    lease_id: str = "L1",
+    ttl: float = 60.0,
+    half_life: float = 3600.0,
+    slow_at: float | None = None,
+    slow_factor: float = 1.0,
+) -> ReservePlan:
+    return ReservePlan(tuple(charges), lease_id, ttl, half_life, slow_at, slow_factor)
 
 
 async def test_requests_limit_admits_exactly_burst(backend: ThrottleBackend) -> None:
@@ -211,8 +218,9 @@ async def test_redis_keys_are_hash_tagged_key_ids(redis_url: str) -> None:
     spec = rate("requests_per_day", 5, 86400)
     await be.reserve(KEY, plan(Charge(spec), Charge(lease(3))))
     await be.settle(KEY, SettlePlan((), (), "", 3600.0, risk_points=1.0))
-    keys = sorted(k.decode() for k in redis.Redis.from_url(redis_url).keys("*"))
+    client = redis.Redis.from_url(redis_url, decode_responses=True)
+    keys = sorted(str(k) for k in client.keys("*"))
     assert keys and all(k.startswith(f"{{tg:{KEY}}}:") for k in keys)
-    ttls = [redis.Redis.from_url(redis_url).pttl(k) for k in keys]
+    ttls = [client.pttl(k) for k in keys]
     assert all(t > 0 for t in ttls)
     await be.close()
