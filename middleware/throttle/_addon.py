@@ -60,6 +60,19 @@ class Ticket:
     units: int
 
 
+# Metric children by label values (bounded: tiers, tenants, limit names from
+# config); prometheus_client's labels() lookup is a measurable share of the step.
+_CHILDREN: dict[tuple[Any, tuple[str, ...]], Any] = {}
+
+
+def _inc(metric: Any, *labels: str, amount: float = 1.0) -> None:
+    key = (metric, labels)
+    child = _CHILDREN.get(key)
+    if child is None:
+        child = _CHILDREN[key] = metric.labels(*labels)
+    child.inc(amount)
+
+
 def _risk_points(decision: Any) -> float:
     if isinstance(decision, Mapping):
         value = decision.get("risk_points", 0)
@@ -178,15 +191,15 @@ class ThrottleAddon(Addon):
         ctx.state["actor_risk"] = outcome.risk
         ctx.response_headers.update(rate_limit_headers(outcome.states))
         if outcome.status == "suspended":
-            metrics.THROTTLE_REFUSALS.labels("suspended", policy.tier, policy.tenant).inc()
+            _inc(metrics.THROTTLE_REFUSALS, "suspended", policy.tier, policy.tenant)
             until = outcome.suspended_until or time.time()
             raise suspended(until, outcome.reason, time.time())
         if outcome.status == "limited":
             index = outcome.refused if outcome.refused is not None else 0
             state = outcome.states[index]
-            metrics.THROTTLE_REFUSALS.labels(state.spec.name, policy.tier, policy.tenant).inc()
+            _inc(metrics.THROTTLE_REFUSALS, state.spec.name, policy.tier, policy.tenant)
             raise rate_limited(state, outcome.retry_after_s)
-        metrics.THROTTLE_ADMISSIONS.labels(policy.tier, policy.tenant).inc()
+        _inc(metrics.THROTTLE_ADMISSIONS, policy.tier, policy.tenant)
         ctx.state[self.name] = Ticket(ident.key_id, policy, plan, outcome, estimate, units)
 
     def _reasoning(self, ctx: RequestContext, policy: KeyPolicy) -> int:
@@ -208,9 +221,12 @@ class ThrottleAddon(Addon):
             if requested and ctx.adapter is not None and ctx.body is not None:
                 ctx.body = ctx.adapter.set_reasoning_budget(ctx.body, top)
         if requested or applied:
-            metrics.THROTTLE_REASONING.labels(
-                policy.tier, requested or "none", applied if requested else "none"
-            ).inc()
+            _inc(
+                metrics.THROTTLE_REASONING,
+                policy.tier,
+                requested or "none",
+                (applied or "none") if requested else "none",
+            )
         return self.config.reasoning.weights[applied] if applied else 0  # type: ignore[index]
 
     async def _estimate(self, ctx: RequestContext, policy: KeyPolicy) -> int:
@@ -314,4 +330,4 @@ class ThrottleAddon(Addon):
         for direction in ("prompt", "completion", "reasoning"):
             value = ctx.usage.get(f"{direction}_tokens")
             if value:
-                metrics.THROTTLE_TOKENS.labels(direction, policy.tier).inc(value)
+                _inc(metrics.THROTTLE_TOKENS, direction, policy.tier, amount=value)
