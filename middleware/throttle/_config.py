@@ -109,6 +109,8 @@ class RedisSettings(_Frozen):
     """The shared Redis: connection, deadlines, circuit breaker, local fallback."""
 
     url: str = "redis://127.0.0.1:6379/0"
+    #: Talk to a Redis Cluster (``url`` names any node); each key's state is in one slot.
+    cluster: bool = False
     #: Environment variable that, when set, overrides ``url`` (passwords stay out of config).
     url_env: str = "TOLLGATE_REDIS_URL"
     timeout_ms: float = Field(default=50.0, gt=0)

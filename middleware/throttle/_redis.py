@@ -81,7 +81,7 @@ class RedisBackend:
         self.settings = settings
         self.url = env.get(settings.url_env) or settings.url
         self._timeout = settings.timeout_ms / 1000.0
-        self._client: aioredis.Redis | None = None
+        self._client: aioredis.Redis | aioredis.RedisCluster | None = None
         self.breaker = CircuitBreaker(
             settings.breaker_failures, settings.breaker_open_s, on_change=self._on_breaker
         )
@@ -91,8 +91,19 @@ class RedisBackend:
         metrics.THROTTLE_REDIS_BREAKER.set(0)
 
     @property
-    def client(self) -> aioredis.Redis:
+    def client(self) -> aioredis.Redis | aioredis.RedisCluster:
         """The pooled client (created on first use)."""
+        if self._client is None and self.settings.cluster:
+            self._client = aioredis.RedisCluster.from_url(
+                self.url,
+                max_connections=self.settings.max_connections,
+                socket_timeout=self._timeout,
+                socket_connect_timeout=self.settings.connect_timeout_ms / 1000.0,
+                retry=Retry(NoBackoff(), 0),
+                cluster_error_retry_attempts=1,
+            )
+            self._reserve = self._client.register_script(self._reserve_src)
+            self._settle = self._client.register_script(self._settle_src)
         if self._client is None:
             pool = aioredis.BlockingConnectionPool.from_url(
                 self.url,
