@@ -6,6 +6,7 @@ from __future__ import annotations
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -21,6 +22,11 @@ from tests.middleware.throttle.conftest import RedisServer, free_cluster_port, r
 KEY = "k_" + "9a" * 12
 
 
+def _cmd(server: RedisServer, *args: Any) -> Any:
+    execute: Any = server.client.execute_command
+    return execute(*args)
+
+
 @pytest.fixture
 def cluster_node(tmp_path: Path) -> Iterator[RedisServer]:
     conf = str(tmp_path / "nodes.conf")
@@ -29,9 +35,9 @@ def cluster_node(tmp_path: Path) -> Iterator[RedisServer]:
         ("--cluster-enabled", "yes", "--cluster-config-file", conf),
         port=free_cluster_port(),
     )
-    server.client.execute_command("CLUSTER", "ADDSLOTSRANGE", 0, 16383)
+    _cmd(server, "CLUSTER", "ADDSLOTSRANGE", 0, 16383)
     deadline = time.monotonic() + 10
-    while b"cluster_state:ok" not in server.client.execute_command("CLUSTER", "INFO"):
+    while b"cluster_state:ok" not in _cmd(server, "CLUSTER", "INFO"):
         if time.monotonic() > deadline:
             pytest.fail("single-node cluster did not come up")
         time.sleep(0.05)
@@ -48,6 +54,6 @@ async def test_scripts_run_on_a_cluster(cluster_node: RedisServer) -> None:
     assert statuses == ["admitted", "admitted", "limited"]
     await backend.settle(KEY, SettlePlan((), (lease,), "L1", 3600.0, risk_points=1.0))
     keys = cluster_node.client.keys("*")
-    slots = {cluster_node.client.execute_command("CLUSTER", "KEYSLOT", k) for k in keys}
+    slots = {_cmd(cluster_node, "CLUSTER", "KEYSLOT", k) for k in keys}
     assert len(keys) >= 2 and len(slots) == 1  # the emptied lease set is gone
     await backend.close()
