@@ -41,6 +41,8 @@ from middleware.throttle._tokens import TokenCounter
 from middleware.throttle._usage import record_usage, total_tokens
 
 if TYPE_CHECKING:
+    from aiohttp import web
+
     from middleware.config import Config
 
 __all__ = ["ThrottleAddon", "Ticket"]
@@ -142,6 +144,12 @@ class ThrottleAddon(Addon):
         """Close backend connections."""
         await self.backend.close()
         await self.fallback.close()
+
+    def admin_routes(self) -> list[web.RouteDef]:
+        """``GET /throttle/keys/{key_id}`` and ``DELETE /throttle/keys/{key_id}/risk``."""
+        from middleware.throttle._admin import admin_routes
+
+        return admin_routes(self)
 
     def health(self) -> dict[str, Any]:
         """Backend readiness. Not ready only when Redis is out *and* some limit is

@@ -136,6 +136,14 @@ class ThrottleBackend(Protocol):
         """The key's current (decayed) risk score."""
         ...
 
+    async def suspension(self, key_id: str) -> tuple[float, str] | None:
+        """``(until epoch s, reason)`` while the key is suspended, else ``None``."""
+        ...
+
+    async def forgive(self, key_id: str) -> bool:
+        """Lift a suspension and reset the risk score; whether there was anything."""
+        ...
+
     async def start(self) -> None:
         """Connect / warm up."""
         ...

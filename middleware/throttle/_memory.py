@@ -155,6 +155,22 @@ class MemoryBackend:
             return 0.0
         return decayed(st.risk, self._clock() - st.risk_t, half_life_s)
 
+    async def suspension(self, key_id: str) -> tuple[float, str] | None:
+        """The key's suspension, if any is in force."""
+        st = self._keys.get(key_id)
+        if st is None or st.suspended_until <= self._clock():
+            return None
+        return st.suspended_until, st.reason
+
+    async def forgive(self, key_id: str) -> bool:
+        """Lift the suspension and zero the risk."""
+        st = self._keys.get(key_id)
+        if st is None:
+            return False
+        had = st.risk > 0 or st.suspended_until > self._clock()
+        st.risk, st.suspended_until, st.reason = 0.0, 0.0, ""
+        return had
+
     async def start(self) -> None:
         """Nothing to connect."""
 

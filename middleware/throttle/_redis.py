@@ -222,6 +222,27 @@ class RedisBackend:
         out = await self.settle(key_id, SettlePlan((), (), "", half_life_s))
         return out.risk
 
+    async def suspension(self, key_id: str) -> tuple[float, str] | None:
+        """The key's suspension, if any is in force (server time)."""
+        client = self.client
+        tag = f"{{tg:{key_id}}}"
+        until, reason = await self._call(
+            "inspect", lambda: client.hmget(f"{tag}:susp", ["until", "reason"])
+        )
+        if until is None:
+            return None
+        now = await self._call("inspect", client.time)
+        if float(until) <= now[0] + now[1] / 1e6:
+            return None
+        return float(until), _str(reason or b"")
+
+    async def forgive(self, key_id: str) -> bool:
+        """Delete the suspension and the risk score."""
+        client = self.client
+        tag = f"{{tg:{key_id}}}"
+        deleted = await self._call("forgive", lambda: client.delete(f"{tag}:susp", f"{tag}:risk"))
+        return bool(deleted)
+
     async def start(self) -> None:
         """Ping once so a misconfigured URL shows up in the log and health at start."""
         try:

@@ -224,3 +224,17 @@ async def test_redis_keys_are_hash_tagged_key_ids(redis_url: str) -> None:
     ttls = [client.pttl(k) for k in keys]
     assert all(t > 0 for t in ttls)
     await be.close()
+
+
+async def test_suspension_can_be_inspected_and_forgiven(backend: ThrottleBackend) -> None:
+    assert await backend.suspension(KEY) is None
+    await backend.settle(
+        KEY, SettlePlan((), (), "", 3600.0, 20.0, suspend_at=10.0, suspend_for_s=60.0)
+    )
+    found = await backend.suspension(KEY)
+    assert found is not None and "threshold 10" in found[1]
+    assert await backend.forgive(KEY) is True
+    assert await backend.suspension(KEY) is None
+    assert await backend.risk(KEY, 3600.0) == 0.0
+    spec = rate("requests_per_day", 5, 86400)
+    assert (await backend.reserve(KEY, plan(Charge(spec)))).status == "admitted"

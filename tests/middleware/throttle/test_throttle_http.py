@@ -11,7 +11,7 @@ from aiohttp.test_utils import TestServer
 
 from middleware.app import STATE
 from middleware.identity import key_id_for
-from middleware.throttle import MemoryBackend, RedisBackend, ThrottleAddon
+from middleware.throttle import MemoryBackend, RedisBackend, SettlePlan, ThrottleAddon
 from tests.conftest import Running, StartTollgate
 
 SECRET = "test-secret-0123456789abcdef"
@@ -174,3 +174,33 @@ async def test_readyz_reports_throttle(
         assert resp.status == 200
         text = await resp.text()
     assert "throttle" in text
+
+
+async def test_admin_shows_and_forgives_a_suspended_key(
+    start_tollgate: StartTollgate,
+    upstream: TestServer,
+    http: aiohttp.ClientSession,
+    backend_config: dict[str, Any],
+) -> None:
+    tiers = {"default": {"risk": {"suspend_at": 5, "suspend_for_s": 600}}}
+    running = await _start(start_tollgate, upstream, {**backend_config, "tiers": tiers})
+    addon = _addon(running)
+    await addon.backend.settle(
+        KEY_ID, SettlePlan((), (), "", 3600.0, 6.0, suspend_at=5.0, suspend_for_s=600.0)
+    )
+    url = f"{running.url}/v1/chat/completions"
+    async with http.post(url, json=_body(), headers=AUTH) as resp:
+        assert resp.status == 403
+        err = (await resp.json())["error"]
+        assert err["code"] == "actor_suspended" and err["suspended_until"]
+    admin = f"{running.admin_url}/throttle/keys/{KEY_ID}"
+    async with http.get(admin) as resp:
+        state = await resp.json()
+    assert state["risk"] == pytest.approx(6.0, rel=0.01)
+    assert state["suspended_until"] == err["suspended_until"]
+    async with http.delete(f"{admin}/risk") as resp:
+        assert (await resp.json())["forgiven"] is True
+    async with http.post(url, json=_body(), headers=AUTH) as resp:
+        assert resp.status == 200
+    async with http.get(f"{running.admin_url}/throttle/keys/sk-raw-key") as resp:
+        assert resp.status == 400
