@@ -11,6 +11,8 @@ leases, and adds the risk points of the policy rules that fired.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import time
 import uuid
 from collections.abc import Mapping
@@ -97,9 +99,12 @@ class ThrottleAddon(Addon):
     ) -> None:
         self.config = config
         self.book = PolicyBook(config)
-        self.backend = backend or BACKENDS[config.backend](config)
-        self.fallback = fallback or MemoryBackend()
+        self.backend = backend if backend is not None else BACKENDS[config.backend](config)
+        self.fallback = fallback if fallback is not None else MemoryBackend()
         self.counter = TokenCounter(config.tokens)
+        # In-flight requests holding leases, by lease id: renewed until done().
+        self._live: dict[str, Ticket] = {}
+        self._renewer: asyncio.Task[None] | None = None
         self._any_fail_closed = any(
             s.fail_closed
             for tier in config.tiers
@@ -139,9 +144,15 @@ class ThrottleAddon(Addon):
         if self.config.enabled:
             await self.counter.ensure_loaded()
             await self.backend.start()
+            self._renewer = asyncio.create_task(self._renew_loop(), name="throttle-leases")
 
     async def shutdown(self) -> None:
-        """Close backend connections."""
+        """Stop lease renewal and close backend connections."""
+        if self._renewer is not None:
+            self._renewer.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._renewer
+            self._renewer = None
         await self.backend.close()
         await self.fallback.close()
 
@@ -208,7 +219,10 @@ class ThrottleAddon(Addon):
             _inc(metrics.THROTTLE_REFUSALS, state.spec.name, policy.tier, policy.tenant)
             raise rate_limited(state, outcome.retry_after_s)
         _inc(metrics.THROTTLE_ADMISSIONS, policy.tier, policy.tenant)
-        ctx.state[self.name] = Ticket(ident.key_id, policy, plan, outcome, estimate, units)
+        ticket = Ticket(ident.key_id, policy, plan, outcome, estimate, units)
+        ctx.state[self.name] = ticket
+        if any(s.spec.kind == "concurrency" for s in outcome.states):
+            self._live[plan.lease_id] = ticket
 
     def _reasoning(self, ctx: RequestContext, policy: KeyPolicy) -> int:
         """Cap the reasoning budget to the tier maximum; return its cost units."""
@@ -281,6 +295,7 @@ class ThrottleAddon(Addon):
         ticket = ctx.state.get(self.name)
         if not isinstance(ticket, Ticket):
             return
+        self._live.pop(ticket.plan.lease_id, None)
         try:
             await self._settle(ctx, ticket)
         except Exception:
@@ -314,9 +329,7 @@ class ThrottleAddon(Addon):
         self._count_tokens(ctx, policy)
         if not (plan.adjustments or plan.releases or plan.risk_points):
             return
-        backend: ThrottleBackend = (
-            self.backend if outcome.backend == self.backend.name else (self.fallback)
-        )
+        backend = self._backend_for(outcome)
         try:
             result = await backend.settle(ticket.key_id, plan)
         except BackendUnavailable as exc:
@@ -332,6 +345,37 @@ class ThrottleAddon(Addon):
                 risk=round(result.risk, 2),
                 until=result.suspended_until,
             )
+
+    def _backend_for(self, outcome: Outcome) -> ThrottleBackend:
+        """The backend that admitted ``outcome`` (the fallback while Redis was out)."""
+        return self.backend if outcome.backend == self.backend.name else self.fallback
+
+    # -- lease renewal ---------------------------------------------------------
+
+    async def renew_leases(self) -> int:
+        """Extend the leases of every in-flight request to now + ``lease_ttl_s``.
+
+        Runs every ``lease_ttl_s / 3`` while started, so a long stream keeps its
+        lease while a crashed replica's leases expire within ``lease_ttl_s``.
+        """
+        count = 0
+        for ticket in list(self._live.values()):
+            specs = tuple(s.spec for s in ticket.outcome.states if s.spec.kind == "concurrency")
+            try:
+                count += await self._backend_for(ticket.outcome).renew(
+                    ticket.key_id, specs, ticket.plan.lease_id, self.config.lease_ttl_s
+                )
+            except BackendUnavailable:
+                continue  # counted by the backend; the lease may lapse
+        return count
+
+    async def _renew_loop(self) -> None:
+        while True:
+            await asyncio.sleep(self.config.lease_ttl_s / 3)
+            try:
+                await self.renew_leases()
+            except Exception:
+                log.exception("throttle_lease_renewal_failed")
 
     @staticmethod
     def _count_tokens(ctx: RequestContext, policy: KeyPolicy) -> None:

@@ -132,6 +132,12 @@ class ThrottleBackend(Protocol):
         """Apply corrections, release leases, add risk; raise ``BackendUnavailable``."""
         ...
 
+    async def renew(
+        self, key_id: str, specs: tuple[LimitSpec, ...], lease_id: str, ttl_s: float
+    ) -> int:
+        """Extend a live lease to now + ``ttl_s``; return how many were extended."""
+        ...
+
     async def risk(self, key_id: str, half_life_s: float) -> float:
         """The key's current (decayed) risk score."""
         ...

@@ -172,7 +172,9 @@ class ThrottleConfig(_Frozen):
     backend: Literal["memory", "redis"] = "memory"
     redis: RedisSettings = RedisSettings()
     on_redis_error: OnRedisError = "fail_open"
-    lease_ttl_s: float = Field(default=900.0, gt=0)
+    #: Leases of in-flight requests are renewed every third of this; a crashed
+    #: replica's leases lapse after it.
+    lease_ttl_s: float = Field(default=60.0, gt=0)
     tokens: TokenSettings = TokenSettings()
     reasoning: ReasoningSettings = ReasoningSettings()
     risk: RiskSettings = RiskSettings()

@@ -21,7 +21,7 @@ from middleware.throttle._backend import (
     SettlePlan,
 )
 from middleware.throttle._gcra import GcraResult, decayed, gcra_adjust, gcra_take
-from middleware.throttle._specs import scaled
+from middleware.throttle._specs import LimitSpec, scaled
 
 __all__ = ["MemoryBackend"]
 
@@ -58,9 +58,6 @@ class MemoryBackend:
         self._keys: dict[str, _KeyState] = {}
         self._ops = 0
         self._half_life = 3600.0
-
-    def __len__(self) -> int:
-        return len(self._keys)
 
     def leases_held(self, key_id: str) -> int:
         """Live leases of a key across all its concurrency limits (for tests and admin)."""
@@ -147,6 +144,22 @@ class MemoryBackend:
                     f"{plan.suspend_at:g}"
                 )
         return SettleOutcome(risk, started)
+
+    async def renew(
+        self, key_id: str, specs: tuple[LimitSpec, ...], lease_id: str, ttl_s: float
+    ) -> int:
+        """Extend a live (unexpired, unreleased) lease."""
+        st = self._keys.get(key_id)
+        if st is None:
+            return 0
+        now = self._clock()
+        count = 0
+        for spec in specs:
+            lset = st.leases.get(spec.name, {})
+            if lset.get(lease_id, 0.0) > now:
+                lset[lease_id] = now + ttl_s
+                count += 1
+        return count
 
     async def risk(self, key_id: str, half_life_s: float) -> float:
         """The key's decayed risk score now."""

@@ -87,6 +87,7 @@ class RedisBackend:
         )
         self._reserve_src = _script("reserve.lua")
         self._settle_src = _script("settle.lua")
+        self._renew_src = _script("renew.lua")
         self._last_error: str | None = None
         metrics.THROTTLE_REDIS_BREAKER.set(0)
 
@@ -104,6 +105,7 @@ class RedisBackend:
             )
             self._reserve = self._client.register_script(self._reserve_src)
             self._settle = self._client.register_script(self._settle_src)
+            self._renew = self._client.register_script(self._renew_src)
         if self._client is None:
             pool = aioredis.BlockingConnectionPool.from_url(
                 self.url,
@@ -116,6 +118,7 @@ class RedisBackend:
             self._client = aioredis.Redis(connection_pool=pool, retry=Retry(NoBackoff(), 0))
             self._reserve = self._client.register_script(self._reserve_src)
             self._settle = self._client.register_script(self._settle_src)
+            self._renew = self._client.register_script(self._renew_src)
         return self._client
 
     async def _call(self, op: str, fn: Callable[[], Awaitable[T]]) -> T:
@@ -216,6 +219,17 @@ class RedisBackend:
         raw = await self._call("settle", lambda: self._settle(keys=keys, args=args, client=client))
         started = _str(raw[1])
         return SettleOutcome(_num(raw[0]), float(started) if started else None)
+
+    async def renew(
+        self, key_id: str, specs: tuple[LimitSpec, ...], lease_id: str, ttl_s: float
+    ) -> int:
+        """Run ``renew.lua``: extend this request's live leases."""
+        keys = redis_keys(key_id, specs)[2:]
+        client = self.client
+        out = await self._call(
+            "renew", lambda: self._renew(keys=keys, args=[lease_id, ttl_s], client=client)
+        )
+        return int(out)
 
     async def risk(self, key_id: str, half_life_s: float) -> float:
         """The key's decayed risk score (server time)."""

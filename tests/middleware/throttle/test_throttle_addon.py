@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 from types import SimpleNamespace
 from typing import Any
@@ -287,3 +288,35 @@ def test_error_body_is_openai_json(make_addon: Any) -> None:
     body = json.loads(exc.body_bytes())
     assert set(body["error"]) >= {"message", "type", "param", "code"}
     assert exc.status == 503
+
+
+async def test_long_stream_keeps_its_lease(make_addon: Any, make_ctx: Any, chat_body: Any) -> None:
+    backend = MemoryBackend()
+    addon = make_addon(
+        {"lease_ttl_s": 0.3, "tiers": {"default": {"concurrent_streams": 1}}}, backend
+    )
+    await addon.startup()
+    try:
+        ctx = make_ctx(chat_body(stream=True))
+        await addon.request(ctx)
+        key_id = ctx.identity.key_id
+        for _ in range(10):  # 1 s: over three lease lifetimes
+            await asyncio.sleep(0.1)
+            assert backend.leases_held(key_id) == 1
+        ctx.status = 200
+        await addon.done(ctx)
+        assert backend.leases_held(key_id) == 0
+    finally:
+        await addon.shutdown()
+
+
+async def test_lease_of_a_vanished_request_lapses(
+    make_addon: Any, make_ctx: Any, chat_body: Any
+) -> None:
+    backend = MemoryBackend()
+    addon = make_addon(
+        {"lease_ttl_s": 0.2, "tiers": {"default": {"concurrent_streams": 1}}}, backend
+    )
+    await addon.request(make_ctx(chat_body(stream=True)))  # no renewer: a crashed replica
+    await asyncio.sleep(0.3)
+    await addon.request(make_ctx(chat_body(stream=True)))

@@ -238,3 +238,14 @@ async def test_suspension_can_be_inspected_and_forgiven(backend: ThrottleBackend
     assert await backend.risk(KEY, 3600.0) == 0.0
     spec = rate("requests_per_day", 5, 86400)
     assert (await backend.reserve(KEY, plan(Charge(spec)))).status == "admitted"
+
+
+async def test_renew_extends_only_live_leases(backend: ThrottleBackend) -> None:
+    conc = lease(1)
+    await backend.reserve(KEY, plan(Charge(conc), lease_id="a", ttl=0.3))
+    await asyncio.sleep(0.2)
+    assert await backend.renew(KEY, (conc,), "a", 60.0) == 1
+    await asyncio.sleep(0.2)  # past the original expiry
+    assert (await backend.reserve(KEY, plan(Charge(conc), lease_id="b"))).status == "limited"
+    await backend.settle(KEY, SettlePlan((), (conc,), "a", 3600.0))
+    assert await backend.renew(KEY, (conc,), "a", 60.0) == 0  # released: not resurrected
