@@ -59,6 +59,10 @@ class MemoryBackend:
         self._ops = 0
         self._half_life = 3600.0
 
+    def key_count(self) -> int:
+        """Keys with state in memory (idle ones are swept every few thousand steps)."""
+        return len(self._keys)
+
     def leases_held(self, key_id: str) -> int:
         """Live leases of a key across all its concurrency limits (for tests and admin)."""
         state = self._keys.get(key_id)

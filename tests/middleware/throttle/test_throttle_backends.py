@@ -249,3 +249,16 @@ async def test_renew_extends_only_live_leases(backend: ThrottleBackend) -> None:
     assert (await backend.reserve(KEY, plan(Charge(conc), lease_id="b"))).status == "limited"
     await backend.settle(KEY, SettlePlan((), (conc,), "a", 3600.0))
     assert await backend.renew(KEY, (conc,), "a", 60.0) == 0  # released: not resurrected
+
+
+async def test_memory_sweeps_idle_keys() -> None:
+    now = [0.0]
+    be = MemoryBackend(clock=lambda: now[0])
+    spec = rate("requests_per_minute", 10, 60)
+    for i in range(3000):
+        await be.reserve(f"k_{i:024x}", plan(Charge(spec)))
+    assert be.key_count() == 3000
+    now[0] = 120.0  # every bucket has refilled: the state is back to "never seen"
+    for _ in range(1100):
+        await be.reserve(KEY, plan(Charge(spec, 0)))
+    assert be.key_count() == 1
