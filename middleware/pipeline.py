@@ -276,17 +276,18 @@ class Pipeline:
     ) -> AsyncGenerator[bytes, None]:
         parser = SseParser()
         failure: ApiError | None = None
+        out = bytearray()
         try:
             try:
                 async for chunk in resp.iter_chunks():
                     ctx.timings.setdefault("ttfb_upstream", time.perf_counter() - ctx.started)
-                    out = bytearray()
                     for event in parser.feed(chunk):
                         for ev in await self._through_stream_hooks(ctx, event, 0):
                             out += ev.encode()
                     if out:
                         ctx.timings.setdefault("ttfb", time.perf_counter() - ctx.started)
                         yield bytes(out)
+                        out.clear()
                 tail = parser.flush()
             except ApiError as exc:
                 ctx.error = exc.code or "upstream_error"
@@ -301,7 +302,6 @@ class Pipeline:
                     code="malformed_stream",
                 )
                 tail = []
-            out = bytearray()
             for event in tail:
                 for ev in await self._through_stream_hooks(ctx, event, 0):
                     out += ev.encode()
@@ -312,9 +312,9 @@ class Pipeline:
             if failure is not None:
                 out += SseEvent(data=failure.body_bytes().decode()).encode()
         except StreamStop as stop:
-            # An addon ended the stream (a mid-stream block): send its final
-            # events and stop reading; the exchange closes the upstream.
-            out = bytearray()
+            # An addon ended the stream (a mid-stream block): what was already
+            # released goes out, then its final events; the exchange closes
+            # the upstream, which cancels the generation.
             for ev in stop.events:
                 out += ev.encode()
         if out:
