@@ -6,7 +6,7 @@ identity addon (and before policy, which reads ``ctx.state["actor_risk"]``).
 
 from __future__ import annotations
 
-from middleware.throttle._addon import ThrottleAddon, Ticket
+from middleware.throttle._addon import ThrottleAddon
 from middleware.throttle._backend import (
     BACKENDS,
     BackendUnavailable,
@@ -33,6 +33,7 @@ from middleware.throttle._headers import format_duration, rate_limit_headers
 from middleware.throttle._memory import MemoryBackend
 from middleware.throttle._redis import RedisBackend, redis_keys
 from middleware.throttle._specs import KeyPolicy, LimitSpec, PolicyBook
+from middleware.throttle._ticket import Ticket
 from middleware.throttle._tokens import TokenCounter, load_encoding
 from middleware.throttle._usage import record_usage, total_tokens
 

@@ -15,8 +15,6 @@ import asyncio
 import contextlib
 import time
 import uuid
-from collections.abc import Mapping
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar
 
 import structlog
@@ -32,57 +30,24 @@ from middleware.throttle._backend import (
     Charge,
     Outcome,
     ReservePlan,
-    SettlePlan,
     ThrottleBackend,
 )
 from middleware.throttle._config import ThrottleConfig, ThrottleConfigError, parse_throttle_config
 from middleware.throttle._headers import rate_limit_headers, rate_limited, suspended, unavailable
 from middleware.throttle._memory import MemoryBackend
 from middleware.throttle._specs import KeyPolicy, PolicyBook, scaled
+from middleware.throttle._ticket import Ticket, count_tokens, inc, settle_plan
 from middleware.throttle._tokens import TokenCounter
-from middleware.throttle._usage import record_usage, total_tokens
+from middleware.throttle._usage import record_usage
 
 if TYPE_CHECKING:
     from aiohttp import web
 
     from middleware.config import Config
 
-__all__ = ["ThrottleAddon", "Ticket"]
+__all__ = ["ThrottleAddon"]
 
 log = structlog.get_logger("tollgate.throttle")
-
-
-@dataclass(frozen=True, slots=True)
-class Ticket:
-    """What an admitted request holds until ``done``: kept in ``ctx.state["throttle"]``."""
-
-    key_id: str
-    policy: KeyPolicy
-    plan: ReservePlan
-    outcome: Outcome
-    estimate: int
-    units: int
-
-
-# Metric children by label values (bounded: tiers, tenants, limit names from
-# config); prometheus_client's labels() lookup is a measurable share of the step.
-_CHILDREN: dict[tuple[Any, tuple[str, ...]], Any] = {}
-
-
-def _inc(metric: Any, *labels: str, amount: float = 1.0) -> None:
-    key = (metric, labels)
-    child = _CHILDREN.get(key)
-    if child is None:
-        child = _CHILDREN[key] = metric.labels(*labels)
-    child.inc(amount)
-
-
-def _risk_points(decision: Any) -> float:
-    if isinstance(decision, Mapping):
-        value = decision.get("risk_points", 0)
-    else:
-        value = getattr(decision, "risk_points", 0)
-    return float(value) if isinstance(value, int | float) and value > 0 else 0.0
 
 
 class ThrottleAddon(Addon):
@@ -210,15 +175,15 @@ class ThrottleAddon(Addon):
         ctx.state["actor_risk"] = outcome.risk
         ctx.response_headers.update(rate_limit_headers(outcome.states))
         if outcome.status == "suspended":
-            _inc(metrics.THROTTLE_REFUSALS, "suspended", policy.tier, policy.tenant)
+            inc(metrics.THROTTLE_REFUSALS, "suspended", policy.tier, policy.tenant)
             until = outcome.suspended_until or time.time()
             raise suspended(until, outcome.reason, time.time())
         if outcome.status == "limited":
             index = outcome.refused if outcome.refused is not None else 0
             state = outcome.states[index]
-            _inc(metrics.THROTTLE_REFUSALS, state.spec.name, policy.tier, policy.tenant)
+            inc(metrics.THROTTLE_REFUSALS, state.spec.name, policy.tier, policy.tenant)
             raise rate_limited(state, outcome.retry_after_s)
-        _inc(metrics.THROTTLE_ADMISSIONS, policy.tier, policy.tenant)
+        inc(metrics.THROTTLE_ADMISSIONS, policy.tier, policy.tenant)
         ticket = Ticket(ident.key_id, policy, plan, outcome, estimate, units)
         ctx.state[self.name] = ticket
         if any(s.spec.kind == "concurrency" for s in outcome.states):
@@ -243,7 +208,7 @@ class ThrottleAddon(Addon):
             if requested and ctx.adapter is not None and ctx.body is not None:
                 ctx.body = ctx.adapter.set_reasoning_budget(ctx.body, top)
         if requested or applied:
-            _inc(
+            inc(
                 metrics.THROTTLE_REASONING,
                 policy.tier,
                 requested or "none",
@@ -303,30 +268,8 @@ class ThrottleAddon(Addon):
 
     async def _settle(self, ctx: RequestContext, ticket: Ticket) -> None:
         policy, outcome = ticket.policy, ticket.outcome
-        used = total_tokens(ctx.usage)
-        failed = ctx.error is not None or ctx.status is None or ctx.status >= 400
-        adjustments = []
-        for state, cost in zip(outcome.states, outcome.costs, strict=True):
-            kind = state.spec.kind
-            if kind == "tokens":
-                if used is not None:
-                    adjustments.append((state.spec, float(used) - cost))
-                elif failed:
-                    adjustments.append((state.spec, -cost))
-            elif kind == "reasoning" and failed and used is None:
-                adjustments.append((state.spec, -cost))
-        releases = tuple(s.spec for s in outcome.states if s.spec.kind == "concurrency")
-        risk = policy.risk
-        plan = SettlePlan(
-            tuple(adjustments),
-            releases,
-            ticket.plan.lease_id,
-            ticket.plan.half_life_s,
-            _risk_points(ctx.state.get("policy")),
-            risk.suspend_at,
-            risk.suspend_for_s,
-        )
-        self._count_tokens(ctx, policy)
+        plan = settle_plan(ctx, ticket)
+        count_tokens(ctx, policy.tier)
         if not (plan.adjustments or plan.releases or plan.risk_points):
             return
         backend = self._backend_for(outcome)
@@ -337,7 +280,7 @@ class ThrottleAddon(Addon):
             log.warning("throttle_settle_unavailable", key_id=ticket.key_id, error=str(exc))
             return
         if result.suspended_until is not None:
-            metrics.THROTTLE_SUSPENSIONS.labels(policy.tier).inc()
+            inc(metrics.THROTTLE_SUSPENSIONS, policy.tier)
             log.warning(
                 "throttle_actor_suspended",
                 key_id=ticket.key_id,
@@ -376,10 +319,3 @@ class ThrottleAddon(Addon):
                 await self.renew_leases()
             except Exception:
                 log.exception("throttle_lease_renewal_failed")
-
-    @staticmethod
-    def _count_tokens(ctx: RequestContext, policy: KeyPolicy) -> None:
-        for direction in ("prompt", "completion", "reasoning"):
-            value = ctx.usage.get(f"{direction}_tokens")
-            if value:
-                _inc(metrics.THROTTLE_TOKENS, direction, policy.tier, amount=value)
