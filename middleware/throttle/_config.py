@@ -113,8 +113,9 @@ class RedisSettings(_Frozen):
     cluster: bool = False
     #: Environment variable that, when set, overrides ``url`` (passwords stay out of config).
     url_env: str = "TOLLGATE_REDIS_URL"
-    timeout_ms: float = Field(default=50.0, gt=0)
-    connect_timeout_ms: float = Field(default=200.0, gt=0)
+    #: Deadline of one throttle call (reserve or settle), pool wait included.
+    timeout_ms: float = Field(default=100.0, gt=0)
+    connect_timeout_ms: float = Field(default=500.0, gt=0)
     max_connections: int = Field(default=64, gt=0)
     breaker_failures: int = Field(default=3, gt=0)
     breaker_open_s: float = Field(default=5.0, gt=0)

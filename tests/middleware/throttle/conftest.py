@@ -114,6 +114,7 @@ def redis_url(redis_server: RedisServer) -> str:
 
 
 def redis_settings(url: str, **kw: Any) -> RedisSettings:
+    kw.setdefault("connect_timeout_ms", 10_000)
     return RedisSettings(url=url, url_env="TOLLGATE_TEST_UNSET_REDIS_URL", **kw)
 
 
@@ -123,7 +124,7 @@ async def backend(request: pytest.FixtureRequest) -> AsyncIterator[ThrottleBacke
         yield MemoryBackend()
         return
     url = request.getfixturevalue("redis_url")
-    be = RedisBackend(redis_settings(url, timeout_ms=2000))
+    be = RedisBackend(redis_settings(url, timeout_ms=10_000))
     yield be
     await be.close()
 

@@ -45,7 +45,12 @@ def backend_config(request: pytest.FixtureRequest) -> dict[str, Any]:
     url = request.getfixturevalue("redis_url")
     return {
         "backend": "redis",
-        "redis": {"url": url, "url_env": "TOLLGATE_TEST_UNSET", "timeout_ms": 2000},
+        "redis": {
+            "url": url,
+            "url_env": "TOLLGATE_TEST_UNSET",
+            "timeout_ms": 10_000,
+            "connect_timeout_ms": 10_000,
+        },
     }
 
 

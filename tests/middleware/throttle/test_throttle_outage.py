@@ -20,9 +20,11 @@ from tests.middleware.throttle.conftest import RedisServer, free_port, make_ctx,
 FAST = {"timeout_ms": 50, "connect_timeout_ms": 50, "breaker_failures": 2, "breaker_open_s": 0.2}
 
 
-def _addon(url: str, tiers: dict[str, Any], **extra: Any) -> ThrottleAddon:
+def _addon(
+    url: str, tiers: dict[str, Any], settings: dict[str, Any] = FAST, **extra: Any
+) -> ThrottleAddon:
     cfg = parse_throttle_config({"backend": "redis", "tiers": tiers, **extra})
-    backend = RedisBackend(redis_settings(url, **FAST))
+    backend = RedisBackend(redis_settings(url, **settings))
     return ThrottleAddon(cfg, backend=backend)
 
 
@@ -122,7 +124,9 @@ async def test_fail_open_stays_ready_while_degraded(black_hole: str) -> None:
 
 
 async def test_recovers_after_redis_comes_back(own_redis: RedisServer) -> None:
-    addon = _addon(own_redis.url, {"default": {"requests_per_day": 50}})
+    # Deadlines long enough for a loaded test machine, short enough to stall on SIGSTOP.
+    slow_ok = {**FAST, "timeout_ms": 1000, "connect_timeout_ms": 1000}
+    addon = _addon(own_redis.url, {"default": {"requests_per_day": 50}}, slow_ok)
     ctx = make_ctx()
     await addon.request(ctx)
     assert ctx.state["throttle"].outcome.backend == "redis"

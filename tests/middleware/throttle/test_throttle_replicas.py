@@ -29,7 +29,14 @@ def _config(tmp_path: Path, redis_url: str) -> Path:
         "identity": {"secret": "replica-secret-0123456789"},
         "throttle": {
             "backend": "redis",
-            "redis": {"url": redis_url, "url_env": "TOLLGATE_TEST_UNSET", "timeout_ms": 2000},
+            # Generous deadlines: this test is about the shared algorithm's accuracy, and a
+            # timeout would (correctly, fail_open) fall back to local limits.
+            "redis": {
+                "url": redis_url,
+                "url_env": "TOLLGATE_TEST_UNSET",
+                "timeout_ms": 10_000,
+                "connect_timeout_ms": 10_000,
+            },
             # A per-day window: refill during the test (a few seconds) is < 0.02 request.
             "tiers": {"default": {"requests_per_day": N}},
         },
