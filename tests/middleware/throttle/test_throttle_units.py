@@ -190,3 +190,15 @@ def test_usage_total_wins_and_junk_ignored() -> None:
     assert usage == {"total_tokens": 70}
     record_usage(usage, {"no": "usage"})
     assert total_tokens({}) is None
+
+
+def test_readme_example_builds() -> None:
+    from pathlib import Path
+
+    from middleware.app import build_addons
+    from middleware.config import load_config
+
+    path = Path(__file__).with_name("example_config.yaml")
+    config = load_config(path, environ={"TOLLGATE_KEY_SECRET": "x" * 32})
+    names = [a.name for a in build_addons(config)]
+    assert names.index("identity") < names.index("throttle")
