@@ -21,7 +21,7 @@ import structlog
 
 from middleware import metrics
 from middleware._context import RequestContext
-from middleware.adapters import REASONING_LEVELS
+from middleware.adapters import REASONING_LEVELS, AdapterError
 from middleware.addons import Addon
 from middleware.errors import ApiError
 from middleware.throttle._backend import (
@@ -268,7 +268,7 @@ class ThrottleAddon(Addon):
 
     async def _settle(self, ctx: RequestContext, ticket: Ticket) -> None:
         policy, outcome = ticket.policy, ticket.outcome
-        plan = settle_plan(ctx, ticket)
+        plan = settle_plan(ctx, ticket, self._final_units(ctx, ticket))
         count_tokens(ctx, policy.tier)
         if not (plan.adjustments or plan.releases or plan.risk_points):
             return
@@ -288,6 +288,16 @@ class ThrottleAddon(Addon):
                 risk=round(result.risk, 2),
                 until=result.suspended_until,
             )
+
+    def _final_units(self, ctx: RequestContext, ticket: Ticket) -> int | None:
+        """Units of the budget actually sent (a policy may have capped it lower)."""
+        if not ticket.units or ctx.adapter is None or ctx.body is None:
+            return None
+        try:
+            level = ctx.adapter.parse_request(ctx.body).reasoning_budget
+        except AdapterError:
+            return None
+        return self.config.reasoning.weights[level] if level else None  # type: ignore[index]
 
     def _backend_for(self, outcome: Outcome) -> ThrottleBackend:
         """The backend that admitted ``outcome`` (the fallback while Redis was out)."""

@@ -4,7 +4,8 @@ Settle rules (``done``): token charges move to the actual usage when the
 upstream reported it (reasoning included); without usage, a failed request
 (error status, upstream failure, client disconnect, cancellation) is
 refunded in full and a successful one keeps its estimate. Reasoning units
-are refunded on the same failures. Leases are always released. The risk
+are refunded on the same failures, and down to the budget actually sent when
+a policy capped it after admission. Leases are always released. The risk
 points of the policy rules that fired are added.
 """
 
@@ -58,8 +59,12 @@ def risk_points(decision: Any) -> float:
     return float(value) if isinstance(value, int | float) and value > 0 else 0.0
 
 
-def settle_plan(ctx: RequestContext, ticket: Ticket) -> SettlePlan:
-    """The corrections for ``ticket`` given how the request ended (see module doc)."""
+def settle_plan(ctx: RequestContext, ticket: Ticket, final_units: int | None = None) -> SettlePlan:
+    """The corrections for ``ticket`` given how the request ended (see module doc).
+
+    ``final_units``: the reasoning cost of the budget finally sent upstream,
+    when a later addon (a policy ``cap``) lowered it; the difference is refunded.
+    """
     outcome = ticket.outcome
     used = total_tokens(ctx.usage)
     failed = ctx.error is not None or ctx.status is None or ctx.status >= 400
@@ -71,8 +76,11 @@ def settle_plan(ctx: RequestContext, ticket: Ticket) -> SettlePlan:
                 adjustments.append((state.spec, float(used) - cost))
             elif failed:
                 adjustments.append((state.spec, -cost))
-        elif kind == "reasoning" and failed and used is None:
-            adjustments.append((state.spec, -cost))
+        elif kind == "reasoning":
+            if failed and used is None:
+                adjustments.append((state.spec, -cost))
+            elif final_units is not None and final_units < cost:
+                adjustments.append((state.spec, final_units - cost))
     risk = ticket.policy.risk
     return SettlePlan(
         tuple(adjustments),

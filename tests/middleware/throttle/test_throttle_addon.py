@@ -320,3 +320,22 @@ async def test_lease_of_a_vanished_request_lapses(
     await addon.request(make_ctx(chat_body(stream=True)))  # no renewer: a crashed replica
     await asyncio.sleep(0.3)
     await addon.request(make_ctx(chat_body(stream=True)))
+
+
+async def test_policy_cap_after_admission_refunds_units(
+    backend: ThrottleBackend, make_addon: Any, make_ctx: Any
+) -> None:
+    addon = make_addon({"tiers": {"default": {"reasoning_units_per_hour": 8}}}, backend)
+    body = {
+        "model": "muse-1",
+        "messages": [{"role": "user", "content": "hi"}],
+        "reasoning_budget": "maximum",
+    }
+    ctx = make_ctx(body, adapter=MuseCompletionsAdapter())
+    await addon.request(ctx)  # 8 of 8 units
+    ctx.body = ctx.adapter.set_reasoning_budget(ctx.body, "low")  # what a policy cap does
+    ctx.status = 200
+    await addon.done(ctx)  # settles to 1 unit
+    nxt = make_ctx(dict(body, reasoning_budget="high"), adapter=MuseCompletionsAdapter())
+    await addon.request(nxt)  # 4 more fit only if 7 were refunded
+    assert nxt.state["throttle"].outcome.states[0].remaining == 3
