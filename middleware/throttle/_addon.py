@@ -21,9 +21,7 @@ import structlog
 
 from middleware import metrics
 from middleware._context import RequestContext
-from middleware.adapters import REASONING_LEVELS, AdapterError
 from middleware.addons import Addon
-from middleware.errors import ApiError
 from middleware.throttle._backend import (
     BACKENDS,
     BackendUnavailable,
@@ -35,6 +33,7 @@ from middleware.throttle._backend import (
 from middleware.throttle._config import ThrottleConfig, ThrottleConfigError, parse_throttle_config
 from middleware.throttle._headers import rate_limit_headers, rate_limited, suspended, unavailable
 from middleware.throttle._memory import MemoryBackend
+from middleware.throttle._reasoning import admit_reasoning, sent_units
 from middleware.throttle._specs import KeyPolicy, PolicyBook, scaled
 from middleware.throttle._ticket import Ticket, count_tokens, inc, settle_plan
 from middleware.throttle._tokens import TokenCounter
@@ -147,7 +146,7 @@ class ThrottleAddon(Addon):
         if not self.config.enabled or ident is None:
             return
         policy = self.book.for_key(ident.tier, ident.tenant, ident.key_id)
-        units = self._reasoning(ctx, policy)
+        units = admit_reasoning(ctx, policy, self.config.reasoning)
         estimate = 0
         charges: list[Charge] = []
         for spec in policy.limits:
@@ -188,33 +187,6 @@ class ThrottleAddon(Addon):
         ctx.state[self.name] = ticket
         if any(s.spec.kind == "concurrency" for s in outcome.states):
             self._live[plan.lease_id] = ticket
-
-    def _reasoning(self, ctx: RequestContext, policy: KeyPolicy) -> int:
-        """Cap the reasoning budget to the tier maximum; return its cost units."""
-        parsed = ctx.parsed
-        requested = parsed.reasoning_budget if parsed else None
-        level = requested or self.config.reasoning.unspecified_level
-        applied = level
-        top = policy.max_reasoning_level
-        if level and top and REASONING_LEVELS.index(level) > REASONING_LEVELS.index(top):
-            if self.config.reasoning.over_max == "refuse":
-                raise ApiError(
-                    400,
-                    f"Reasoning budget {level!r} exceeds this key's maximum {top!r}.",
-                    param="reasoning_budget",
-                    code="reasoning_budget_exceeded",
-                )
-            applied = top
-            if requested and ctx.adapter is not None and ctx.body is not None:
-                ctx.body = ctx.adapter.set_reasoning_budget(ctx.body, top)
-        if requested or applied:
-            inc(
-                metrics.THROTTLE_REASONING,
-                policy.tier,
-                requested or "none",
-                (applied or "none") if requested else "none",
-            )
-        return self.config.reasoning.weights[applied] if applied else 0  # type: ignore[index]
 
     async def _estimate(self, ctx: RequestContext, policy: KeyPolicy) -> int:
         parsed = ctx.parsed
@@ -268,7 +240,8 @@ class ThrottleAddon(Addon):
 
     async def _settle(self, ctx: RequestContext, ticket: Ticket) -> None:
         policy, outcome = ticket.policy, ticket.outcome
-        plan = settle_plan(ctx, ticket, self._final_units(ctx, ticket))
+        final = sent_units(ctx, self.config.reasoning) if ticket.units else None
+        plan = settle_plan(ctx, ticket, final)
         count_tokens(ctx, policy.tier)
         if not (plan.adjustments or plan.releases or plan.risk_points):
             return
@@ -288,16 +261,6 @@ class ThrottleAddon(Addon):
                 risk=round(result.risk, 2),
                 until=result.suspended_until,
             )
-
-    def _final_units(self, ctx: RequestContext, ticket: Ticket) -> int | None:
-        """Units of the budget actually sent (a policy may have capped it lower)."""
-        if not ticket.units or ctx.adapter is None or ctx.body is None:
-            return None
-        try:
-            level = ctx.adapter.parse_request(ctx.body).reasoning_budget
-        except AdapterError:
-            return None
-        return self.config.reasoning.weights[level] if level else None  # type: ignore[index]
 
     def _backend_for(self, outcome: Outcome) -> ThrottleBackend:
         """The backend that admitted ``outcome`` (the fallback while Redis was out)."""
