@@ -248,6 +248,7 @@ def main() -> int:
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--requests", type=int, default=2000, help="per variant per round (step)")
     args = parser.parse_args()
+    load_before = os.getloadavg()
     with redis_server() as redis_url:
         step = asyncio.run(_step(redis_url, args.rounds, args.requests))
         for name, row in step.items():
@@ -259,7 +260,12 @@ def main() -> int:
     out = {
         "benchmark": "throttle_cost",
         "when": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-        "machine": {"python": platform.python_version(), "cpus": os.cpu_count()},
+        "machine": {
+            "python": platform.python_version(),
+            "cpus": os.cpu_count(),
+            # Other work on the machine skews the figures (p99 and c32 most): record it.
+            "loadavg_1m_before_after": [round(load_before[0], 2), round(os.getloadavg()[0], 2)],
+        },
         "rounds": args.rounds,
         "seconds_per_run": args.seconds,
         "requests_per_step_round": args.requests,

@@ -147,13 +147,13 @@ class ThrottleAddon(Addon):
             return
         policy = self.book.for_key(ident.tier, ident.tenant, ident.key_id)
         units = admit_reasoning(ctx, policy, self.config.reasoning)
-        estimate = 0
+        estimate: int | None = None
         charges: list[Charge] = []
         for spec in policy.limits:
             if spec.kind == "requests":
                 charges.append(Charge(spec, 1.0))
             elif spec.kind == "tokens":
-                if not estimate:
+                if estimate is None:
                     estimate = await self._estimate(ctx, policy)
                 charges.append(Charge(spec, float(estimate)))
             elif spec.kind == "reasoning":
@@ -183,7 +183,7 @@ class ThrottleAddon(Addon):
             inc(metrics.THROTTLE_REFUSALS, state.spec.name, policy.tier, policy.tenant)
             raise rate_limited(state, outcome.retry_after_s)
         inc(metrics.THROTTLE_ADMISSIONS, policy.tier, policy.tenant)
-        ticket = Ticket(ident.key_id, policy, plan, outcome, estimate, units)
+        ticket = Ticket(ident.key_id, policy, plan, outcome, estimate or 0, units)
         ctx.state[self.name] = ticket
         if any(s.spec.kind == "concurrency" for s in outcome.states):
             self._live[plan.lease_id] = ticket
