@@ -45,6 +45,7 @@ BIDI_CONTROLS: frozenset[str] = frozenset(
 )
 
 _FOLD_TABLE = str.maketrans(CONFUSABLES)
+_WORD_RE = re.compile(r"\w+")
 _SPECIAL_RE = re.compile(
     "["
     + "".join(re.escape(c) for c in sorted(INVISIBLE_CHARS | BIDI_CONTROLS))
@@ -57,9 +58,25 @@ def is_tag_char(ch: str) -> bool:
     return 0xE0000 <= ord(ch) <= 0xE007F
 
 
+def _fold_word(match: re.Match[str]) -> str:
+    word = match.group(0)
+    # Fold a word that mixes ASCII letters with look-alikes ("paypal" with a
+    # Cyrillic "a"), or one made only of look-alikes; leave real
+    # Cyrillic/Greek words (which contain letters with no Latin twin) alone.
+    if any("a" <= c.lower() <= "z" for c in word) or all(c in CONFUSABLES for c in word):
+        return word.translate(_FOLD_TABLE)
+    return word
+
+
 def fold_confusables(text: str) -> str:
-    """Fold look-alike letters to ASCII, one character for one (offsets unchanged)."""
-    return text.translate(_FOLD_TABLE)
+    """Fold look-alike letters to ASCII, one character for one (offsets unchanged).
+
+    Only words that mix scripts, or consist solely of look-alikes, are folded,
+    so genuine Cyrillic or Greek prose keeps its meaning.
+    """
+    if text.isascii():
+        return text
+    return _WORD_RE.sub(_fold_word, text)
 
 
 @dataclass(frozen=True, slots=True)

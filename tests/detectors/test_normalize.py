@@ -78,3 +78,12 @@ def test_empty_and_all_invisible_text() -> None:
     n = normalize("\u200b\u200b")
     assert n.text == ""
     assert n.to_original(0, 0) == (2, 2)
+
+
+def test_genuine_cyrillic_words_are_not_folded() -> None:
+    word = "\u0434\u043e\u043c"  # "dom": its first letter has no Latin twin
+    assert normalize(word).folded == word
+
+
+def test_mixed_script_word_is_folded() -> None:
+    assert normalize("p\u0430yp\u0430l").folded == "paypal"
