@@ -7,6 +7,10 @@ package does not load presidio or spaCy until a detector is created.
 
 from __future__ import annotations
 
+import importlib
+from collections.abc import Mapping
+from typing import Any
+
 from detectors._base import (
     Detector,
     DetectorFactory,
@@ -22,7 +26,27 @@ from detectors._base import (
 from detectors.normalize import NormalizedText, normalize
 from detectors.runner import DetectorEvent, DetectorSet, Observer, RunnerStats, ScanResult
 
+#: Built-in detectors: registry name -> "module:class". Modules are imported
+#: only when a detector is created, so importing this package stays cheap.
+BUILTIN: dict[str, str] = {
+    "pii": "detectors.pii:PiiDetector",
+}
+
+
+def _lazy(target: str) -> DetectorFactory:
+    def factory(options: Mapping[str, Any]) -> Detector:
+        module, _, cls = target.partition(":")
+        built: Detector = getattr(importlib.import_module(module), cls)(options)
+        return built
+
+    return factory
+
+
+for _name, _target in BUILTIN.items():
+    register(_name, _lazy(_target))
+
 __all__ = [
+    "BUILTIN",
     "Detector",
     "DetectorEvent",
     "DetectorFactory",
