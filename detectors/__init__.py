@@ -30,6 +30,7 @@ from detectors.runner import DetectorEvent, DetectorSet, Observer, RunnerStats, 
 #: only when a detector is created, so importing this package stays cheap.
 BUILTIN: dict[str, str] = {
     "pii": "detectors.pii:PiiDetector",
+    "secrets": "detectors.secrets:SecretsDetector",
 }
 
 

@@ -99,9 +99,24 @@ class _ContextPhoneRecognizer(PatternRecognizer):
             0.15,
         )
     ]
-    CONTEXT = ["phone", "call", "mobile", "cell", "telephone", "fax", "desk", "office",
-               "contact", "number", "whatsapp", "sms", "messages", "answering", "dial",
-               "reach"]  # fmt: skip
+    CONTEXT = [
+        "phone",
+        "call",
+        "mobile",
+        "cell",
+        "telephone",
+        "fax",
+        "desk",
+        "office",
+        "contact",
+        "number",
+        "whatsapp",
+        "sms",
+        "messages",
+        "answering",
+        "dial",
+        "reach",
+    ]
     _DATE = re.compile(r"\d{4}[-./]\d{1,2}[-./]\d{1,2}|\d{1,2}[-./]\d{1,2}[-./]\d{4}")
 
     def __init__(self, supported_language: str = "en") -> None:

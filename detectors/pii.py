@@ -44,14 +44,26 @@ DEFAULT_ENTITIES: tuple[str, ...] = (
     "UK_NHS",
     "UK_NINO",
 )
-DEFAULT_REGIONS: tuple[str, ...] = ("US", "GB", "DE", "FR", "IT", "ES", "NL", "BE", "IN", "CA",
-                                    "AU", "BR", "IL")  # fmt: skip
+DEFAULT_REGIONS: tuple[str, ...] = (
+    "US",
+    "GB",
+    "DE",
+    "FR",
+    "IT",
+    "ES",
+    "NL",
+    "BE",
+    "IN",
+    "CA",
+    "AU",
+    "BR",
+    "IL",
+)
 # Bare digit groups (zip codes, house numbers) parse as phone numbers at 0.4;
 # with a context word ("call", "phone", "fax") they score >= 0.45.
 _DEFAULT_THRESHOLDS: Mapping[str, float] = {"PHONE_NUMBER": 0.45}
 # A number that validates as one of these is not also reported as a phone.
-_BEATS_PHONE = frozenset({"CREDIT_CARD", "US_SSN", "IBAN_CODE", "IP_ADDRESS", "US_ITIN",
-                          "UK_NHS"})  # fmt: skip
+_BEATS_PHONE = frozenset({"CREDIT_CARD", "US_SSN", "IBAN_CODE", "IP_ADDRESS", "US_ITIN", "UK_NHS"})
 
 # Something a pattern entity needs: an "@", six digits close together, an
 # IPv4/IPv6/MAC shape, or a long token mixing letters and digits (IBAN, wallet).
@@ -91,13 +103,22 @@ class PiiDetector:
         self.kinds = frozenset(f"pii.{e}" for e in self.entities) | (
             frozenset() if self.ner_model is None else frozenset({"pii.ner_skipped"})
         )
-        self.config_key = "pii:" + hashlib.sha256(
-            json.dumps(
-                [self.entities, self.score_threshold, sorted(self.thresholds.items()),
-                 self.phone_regions, self.ner_model, self.ner_max_chars],
-                sort_keys=True,
-            ).encode()
-        ).hexdigest()[:16]  # fmt: skip
+        self.config_key = (
+            "pii:"
+            + hashlib.sha256(
+                json.dumps(
+                    [
+                        self.entities,
+                        self.score_threshold,
+                        sorted(self.thresholds.items()),
+                        self.phone_regions,
+                        self.ner_model,
+                        self.ner_max_chars,
+                    ],
+                    sort_keys=True,
+                ).encode()
+            ).hexdigest()[:16]
+        )
         self._fast: Any = None
         self._ner: Any = None
 
