@@ -29,6 +29,7 @@ from detectors.runner import DetectorEvent, DetectorSet, Observer, RunnerStats, 
 #: Built-in detectors: registry name -> "module:class". Modules are imported
 #: only when a detector is created, so importing this package stays cheap.
 BUILTIN: dict[str, str] = {
+    "obfuscation": "detectors.obfuscation:ObfuscationDetector",
     "pii": "detectors.pii:PiiDetector",
     "secrets": "detectors.secrets:SecretsDetector",
 }

@@ -15,7 +15,7 @@ import re
 import urllib.parse
 from dataclasses import dataclass
 
-__all__ = ["Payload", "decode_payloads"]
+__all__ = ["Payload", "decode_payloads", "decode_tags"]
 
 _B64_RE = re.compile(r"(?<![A-Za-z0-9+/_-])[A-Za-z0-9+/_-]{16,}={0,2}(?![A-Za-z0-9+/=_-])")
 _HEX_RE = re.compile(r"(?<![0-9A-Fa-f])(?:[0-9A-Fa-f]{2}){8,}(?![0-9A-Fa-f])")
@@ -43,6 +43,8 @@ class Payload:
     ``encoding`` names the chain, outermost first (``"base64"``,
     ``"base64>hex"``). ``aligned`` is true when decoded offsets equal encoded
     offsets (rot13), so findings in it can keep their exact spans.
+    ``original_span`` marks spans that already index the original text
+    (hidden tag characters, which the normalised text no longer holds).
     """
 
     start: int
@@ -50,6 +52,12 @@ class Payload:
     encoding: str
     text: str
     aligned: bool = False
+    original_span: bool = False
+
+
+def decode_tags(run: str) -> str:
+    """The ASCII hidden in a run of Unicode tag characters (tag smuggling)."""
+    return "".join(chr(ord(c) - 0xE0000) for c in run if 0xE0020 <= ord(c) <= 0xE007E)
 
 
 def _readable(raw: bytes) -> str | None:

@@ -8,11 +8,11 @@ by :func:`init_worker` and looked up by name).
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from detectors._base import Detector, Finding, scans_decoded, text_view
-from detectors._payloads import Payload, decode_payloads
+from detectors._payloads import Payload, decode_payloads, decode_tags
 from detectors.normalize import NormalizedText, normalize
 
 __all__ = ["PreparedChunk", "detect_chunk", "init_worker", "prepare", "worker_detect_chunk"]
@@ -29,7 +29,13 @@ class PreparedChunk:
 def prepare(chunk: str, decode: bool, max_depth: int = 2) -> PreparedChunk:
     """Normalise ``chunk`` and, with ``decode``, find and normalise its payloads."""
     norm = normalize(chunk)
-    payloads: Sequence[Payload] = decode_payloads(norm.text, max_depth=max_depth) if decode else ()
+    payloads: list[Payload] = []
+    if decode:
+        payloads.extend(decode_payloads(norm.text, max_depth=max_depth))
+        for s, e in norm.tags:  # text smuggled in Unicode tag characters
+            hidden = decode_tags(chunk[s:e])
+            if len(hidden) >= 3:
+                payloads.append(Payload(s, e, "unicode_tags", hidden, original_span=True))
     return PreparedChunk(norm, tuple((p, normalize(p.text)) for p in payloads))
 
 
@@ -64,7 +70,9 @@ def detect_chunk(name: str, detector: Detector, chunk: PreparedChunk) -> tuple[F
     if chunk.payloads and scans_decoded(detector):
         for p, inner in chunk.payloads:
             for f in detector.detect(_view(inner, detector)):
-                if p.aligned:
+                if p.original_span:
+                    s, e = p.start, p.end
+                elif p.aligned:
                     s, e = _to_original(inner, detector, f)
                     s, e = norm.to_original(p.start + s, p.start + e)
                 else:
