@@ -11,7 +11,6 @@ no network, no cache directory.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Collection, Mapping
 from typing import Any, cast
 
@@ -21,12 +20,13 @@ from presidio_analyzer import (
     AnalyzerEngine,
     EntityRecognizer,
     Pattern,
-    PatternRecognizer,
     RecognizerRegistry,
 )
 from presidio_analyzer import predefined_recognizers as pr
 from presidio_analyzer.context_aware_enhancers import LemmaContextAwareEnhancer
 from presidio_analyzer.nlp_engine import NlpArtifacts, SpacyNlpEngine
+
+from detectors._phone import PhoneRecognizer
 
 __all__ = ["NER_ENTITIES", "PATTERN_ENTITIES", "build_analyzer", "load_spacy_model"]
 
@@ -80,62 +80,6 @@ class _CardRecognizer(pr.CreditCardRecognizer):
         *pr.CreditCardRecognizer.PATTERNS,
         Pattern("Card ranges (weak)", r"\b(?:[2-6]\d{3}|1800)(?:[- ]?\d){8,15}\b", 0.3),
     ]
-
-
-class _ContextPhoneRecognizer(PatternRecognizer):
-    """Phone-shaped digit groups that count only next to a phone context word.
-
-    libphonenumber rejects numbers outside a region's numbering plan and
-    fake-but-plausible ones; people still expect "call me at 78 651 450"
-    redacted. The base score (0.15) is below every sensible threshold, so a
-    match is reported only when a context word lifts it (+0.35).
-    """
-
-    PATTERNS = [
-        Pattern(
-            "Phone-shaped digit groups (context only)",
-            r"(?<![\w+.-])(?:\+|00)?(?:\d{1,4}|\(\d{1,4}\))"
-            r"(?:[ .-]?(?:\(\d{1,4}\)|\d{1,5})){1,5}(?:\s?(?:x|ext\.?)\s?\d{1,5})?(?!\w|-\d)",
-            0.15,
-        )
-    ]
-    CONTEXT = [
-        "phone",
-        "call",
-        "mobile",
-        "cell",
-        "telephone",
-        "fax",
-        "desk",
-        "office",
-        "contact",
-        "number",
-        "whatsapp",
-        "sms",
-        "messages",
-        "answering",
-        "dial",
-        "reach",
-    ]
-    _DATE = re.compile(r"\d{4}[-./]\d{1,2}[-./]\d{1,2}|\d{1,2}[-./]\d{1,2}[-./]\d{4}")
-
-    def __init__(self, supported_language: str = "en") -> None:
-        super().__init__(
-            supported_entity="PHONE_NUMBER",
-            patterns=self.PATTERNS,
-            context=self.CONTEXT,
-            supported_language=supported_language,
-            name="ContextPhoneRecognizer",
-        )
-
-    def invalidate_result(self, pattern_text: str) -> bool:
-        core = re.split(r"\s?(?:x|ext\.?)\s?\d", pattern_text)[0]
-        digits = sum(c.isdigit() for c in core)
-        return not 7 <= digits <= 15 or bool(self._DATE.search(core))
-
-
-def _phone(regions: Collection[str], lang: str) -> EntityRecognizer:
-    return pr.PhoneRecognizer(supported_language=lang, supported_regions=tuple(regions))
 
 
 _SIMPLE: Mapping[str, Callable[..., EntityRecognizer]] = {
@@ -199,8 +143,7 @@ def build_analyzer(
     recognizers: list[EntityRecognizer] = []
     for entity in sorted(set(entities) & PATTERN_ENTITIES):
         if entity == "PHONE_NUMBER":
-            recognizers.append(_phone(phone_regions, language))
-            recognizers.append(_ContextPhoneRecognizer(language))
+            recognizers.append(PhoneRecognizer(phone_regions, language))
         else:
             recognizers.append(_SIMPLE[entity](supported_language=language))
     if ner:

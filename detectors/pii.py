@@ -29,7 +29,7 @@ from typing import Any
 
 from detectors._base import Finding
 
-__all__ = ["DEFAULT_ENTITIES", "DEFAULT_REGIONS", "PiiDetector"]
+__all__ = ["DEFAULT_ENTITIES", "DEFAULT_REGIONS", "PiiDetector", "candidate_windows"]
 
 DEFAULT_ENTITIES: tuple[str, ...] = (
     "EMAIL_ADDRESS",
@@ -158,12 +158,15 @@ class PiiDetector:
                 engine = self._ner
             else:
                 findings.append(Finding("pii.ner_skipped", 0.0, 0, len(text), self.name))
-        elif _PRECHECK.search(text) is None:
-            return findings
-        results = engine.analyze(
-            text=text, language="en", entities=list(self.entities), score_threshold=0.0
-        )
-        spans = _merge_overlaps((r.entity_type, r.start, r.end, float(r.score)) for r in results)
+        raw: list[_Span] = []
+        # NER needs the whole text; patterns only need the text around candidates.
+        windows = [(0, len(text))] if engine is self._ner else candidate_windows(text)
+        for ws, we in windows:
+            for r in engine.analyze(
+                text=text[ws:we], language="en", entities=list(self.entities), score_threshold=0.0
+            ):
+                raw.append((r.entity_type, r.start + ws, r.end + ws, float(r.score)))
+        spans = _merge_overlaps(raw)
         strong = [
             m for m in spans if m[0] in _BEATS_PHONE and not (m[1] > 0 and text[m[1] - 1] == "+")
         ]
@@ -181,6 +184,32 @@ class PiiDetector:
 
 
 _Span = tuple[str, int, int, float]
+# Context kept on each side of a candidate: presidio looks 5 words back.
+_MARGIN = 100
+_MAX_WINDOW = 800
+
+
+def candidate_windows(text: str) -> list[tuple[int, int]]:
+    """Spans of ``text`` around pattern-entity candidates, widened to whitespace.
+
+    presidio's cost grows with text length times results (its context step
+    walks every token for every result), so only these windows are analysed;
+    neighbouring windows merge up to ``_MAX_WINDOW`` characters.
+    """
+    n = len(text)
+    windows: list[tuple[int, int]] = []
+    for m in _PRECHECK.finditer(text):
+        s, e = max(0, m.start() - _MARGIN), min(n, m.end() + _MARGIN)
+        lo, hi = s - 64, e + 64  # widen to whitespace, but boundedly
+        while s > 0 and s > lo and not text[s - 1].isspace():
+            s -= 1
+        while e < n and e < hi and not text[e].isspace():
+            e += 1
+        if windows and s <= windows[-1][1] and e - windows[-1][0] <= _MAX_WINDOW:
+            windows[-1] = (windows[-1][0], max(e, windows[-1][1]))
+        else:
+            windows.append((s, e))
+    return windows
 
 
 def _merge_overlaps(results: Iterable[_Span]) -> list[_Span]:
