@@ -19,7 +19,7 @@ from presidio_analyzer import AnalysisExplanation, EntityRecognizer, RecognizerR
 from presidio_analyzer import predefined_recognizers as pr
 from presidio_analyzer.nlp_engine import NlpArtifacts
 
-__all__ = ["PhoneRecognizer"]
+__all__ = ["TollgatePhoneRecognizer"]
 
 _CANDIDATE = re.compile(
     r"(?<![\w+.-])(?:\+|00)?(?:\d{1,4}|\(\d{1,4}\))"
@@ -48,7 +48,7 @@ _CONTEXT = [
 ]
 
 
-class PhoneRecognizer(pr.PhoneRecognizer):
+class TollgatePhoneRecognizer(pr.PhoneRecognizer):
     """Phone numbers: validated ones at 0.4, phone-shaped ones at 0.15 (context only)."""
 
     VALID_SCORE = 0.4

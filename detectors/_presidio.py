@@ -26,7 +26,7 @@ from presidio_analyzer import predefined_recognizers as pr
 from presidio_analyzer.context_aware_enhancers import LemmaContextAwareEnhancer
 from presidio_analyzer.nlp_engine import NlpArtifacts, SpacyNlpEngine
 
-from detectors._phone import PhoneRecognizer
+from detectors._phone import TollgatePhoneRecognizer
 
 __all__ = ["NER_ENTITIES", "PATTERN_ENTITIES", "build_analyzer", "load_spacy_model"]
 
@@ -143,7 +143,7 @@ def build_analyzer(
     recognizers: list[EntityRecognizer] = []
     for entity in sorted(set(entities) & PATTERN_ENTITIES):
         if entity == "PHONE_NUMBER":
-            recognizers.append(PhoneRecognizer(phone_regions, language))
+            recognizers.append(TollgatePhoneRecognizer(phone_regions, language))
         else:
             recognizers.append(_SIMPLE[entity](supported_language=language))
     if ner:
@@ -153,6 +153,9 @@ def build_analyzer(
                 supported_entities=sorted(set(entities) & NER_ENTITIES),
             )
         )
+    if not recognizers:
+        # presidio would silently load *all* its predefined recognizers instead.
+        raise ValueError("no recognizers for the requested entities")
     registry = RecognizerRegistry(recognizers=recognizers, supported_languages=[language])
     context = [w for r in recognizers for w in (getattr(r, "context", None) or ())]
     engine = _PrebuiltSpacyEngine(nlp, language, context)

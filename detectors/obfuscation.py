@@ -29,7 +29,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from detectors._base import Finding
-from detectors._confusables import CONFUSABLES
+from detectors._confusables import CONFUSABLE_SCRIPTS, CONFUSABLES
 from detectors._payloads import decode_payloads
 from detectors.normalize import INVISIBLE_CHARS, is_tag_char, normalize
 
@@ -40,6 +40,7 @@ OVERRIDE_BIDI = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u206
 _EMOJI_GLUE = frozenset("\u200d\ufe0e\ufe0f")
 _BLACK_FLAG = "\U0001f3f4"
 _WORD = re.compile(r"\w+")
+_SCRIPTS = tuple(f"{s} " for s in CONFUSABLE_SCRIPTS)
 
 
 def _is_wordish(ch: str) -> bool:
@@ -123,7 +124,10 @@ class ObfuscationDetector:
         for m in _WORD.finditer(text):
             word = m.group(0)
             has_ascii = any("a" <= c.lower() <= "z" for c in word)
-            lookalikes = [c for c in word if c in CONFUSABLES]
+            # Only other scripts' letters: Turkish dotless i (U+0131) is Latin.
+            lookalikes = [
+                c for c in word if c in CONFUSABLES and unicodedata.name(c, "").startswith(_SCRIPTS)
+            ]
             if (
                 has_ascii
                 and lookalikes

@@ -99,7 +99,9 @@ class PiiDetector:
         unknown = set(self.entities) - PATTERN_ENTITIES - NER_ENTITIES
         if unknown:
             raise ValueError(f"unknown pii entities: {sorted(unknown)}")
-        self._patterns_only = not (set(self.entities) & NER_ENTITIES) or self.ner_model is None
+        if set(self.entities) & NER_ENTITIES and self.ner_model is None:
+            raise ValueError("PERSON/LOCATION/NRP/ORGANIZATION need the ner_model option")
+        self._patterns_only = not (set(self.entities) & NER_ENTITIES)
         self.kinds = frozenset(f"pii.{e}" for e in self.entities) | (
             frozenset() if self.ner_model is None else frozenset({"pii.ner_skipped"})
         )
@@ -119,6 +121,7 @@ class PiiDetector:
                 ).encode()
             ).hexdigest()[:16]
         )
+        self._warm = False
         self._fast: Any = None
         self._ner: Any = None
 
@@ -126,18 +129,20 @@ class PiiDetector:
         # Engines are rebuilt by warmup() in a worker process, never pickled.
         state = dict(self.__dict__)
         state["_fast"] = state["_ner"] = None
+        state["_warm"] = False
         return state
 
     def warmup(self) -> None:
         """Build the analyzers and run them once so first requests are fast."""
-        if self._fast is not None:
+        if self._warm:
             return
         from detectors._presidio import PATTERN_ENTITIES, build_analyzer, load_spacy_model
 
         pattern = [e for e in self.entities if e in PATTERN_ENTITIES]
-        self._fast = build_analyzer(
-            pattern, phone_regions=self.phone_regions, nlp=load_spacy_model(None), ner=False
-        )
+        if pattern:
+            self._fast = build_analyzer(
+                pattern, phone_regions=self.phone_regions, nlp=load_spacy_model(None), ner=False
+            )
         if not self._patterns_only:
             self._ner = build_analyzer(
                 self.entities,
@@ -145,11 +150,12 @@ class PiiDetector:
                 nlp=load_spacy_model(self.ner_model),
                 ner=True,
             )
+        self._warm = True
         self.detect("call 555-0100 or mail a@example.com, card 4111 1111 1111 1111")
 
     def detect(self, text: str) -> list[Finding]:
         """Findings for every configured entity scoring above its threshold."""
-        if self._fast is None:
+        if not self._warm:
             self.warmup()
         findings: list[Finding] = []
         engine = self._fast
@@ -158,6 +164,8 @@ class PiiDetector:
                 engine = self._ner
             else:
                 findings.append(Finding("pii.ner_skipped", 0.0, 0, len(text), self.name))
+        if engine is None:
+            return findings
         raw: list[_Span] = []
         # NER needs the whole text; patterns only need the text around candidates.
         windows = [(0, len(text))] if engine is self._ner else candidate_windows(text)

@@ -30,7 +30,7 @@ __all__ = ["SecretsDetector"]
 # whether it names a secret ("SNYK_KEY", "hubspotKey", "db.password").
 _ASSIGN = re.compile(
     r"(?P<name>[A-Za-z_][A-Za-z0-9_.-]{0,60})[\"']?[ \t]{0,5}"
-    r"(?:::?=|:::=|\?=|\+=|=>|==|=|:|[\"']?,)[ \t]{0,5}"
+    r"(?:::?=|:::=|\?=|\+=|=>|==|=|:|[\"'],)[ \t]{0,5}"
     r"(?P<q>[\"'`]?)(?P<value>[A-Za-z0-9_\-+/=.~!@#$%^&*|:]{10,256})(?P=q)"
 )
 _PHRASE = re.compile(

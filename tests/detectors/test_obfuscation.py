@@ -82,3 +82,7 @@ def test_rot13_rescan_keeps_exact_span() -> None:
 
 def test_registered() -> None:
     assert create("obfuscation").kinds == DET.kinds
+
+
+def test_turkish_dotless_i_is_not_a_homoglyph_attack() -> None:
+    assert _kinds("Kiz\u0131lay and Eski\u015fehir") == []

@@ -74,6 +74,11 @@ def test_unknown_entity_is_rejected() -> None:
         PiiDetector({"entities": ["NOT_A_THING"]})
 
 
+def test_ner_entities_need_a_model() -> None:
+    with pytest.raises(ValueError, match="ner_model"):
+        PiiDetector({"entities": ["PERSON"]})
+
+
 def test_ner_model_that_is_not_installed_fails_at_warmup() -> None:
     det = PiiDetector({"entities": ["PERSON"], "ner_model": "no_such_model_pkg"})
     with pytest.raises(RuntimeError, match="not installed"):

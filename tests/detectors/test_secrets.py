@@ -88,3 +88,7 @@ def test_base64_encoded_secret_is_caught_on_the_blob() -> None:
     [f] = ds.scan_sync(text, ["secrets"]).findings
     assert text[f.start : f.end] == blob
     assert f.meta["encoded"] == "base64"
+
+
+def test_prose_with_commas_is_not_an_assignment() -> None:
+    assert _found("Failure: Shares credentials, downloads/clicks malicious payload") == []
