@@ -139,7 +139,10 @@ class SecretsDetector:
         """Findings for every credential in ``text`` (spans cover the secret value)."""
         found: list[Finding] = []
         taken: list[tuple[int, int]] = []
+        lower = text.lower()
         for rule in self._rules:
+            if rule.keywords and not any(k in lower for k in rule.keywords):
+                continue
             for m in rule.regex.finditer(text):
                 group = "secret" if "secret" in rule.regex.groupindex else 0
                 start, end = m.span(group)

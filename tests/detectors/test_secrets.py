@@ -92,3 +92,9 @@ def test_base64_encoded_secret_is_caught_on_the_blob() -> None:
 
 def test_prose_with_commas_is_not_an_assignment() -> None:
     assert _found("Failure: Shares credentials, downloads/clicks malicious payload") == []
+
+
+def test_every_rule_has_a_keyword_prefilter() -> None:
+    from detectors._secret_rules import RULES
+
+    assert [r.name for r in RULES if not r.keywords] == []
