@@ -1,7 +1,8 @@
 """Screening cost: milliseconds per KB, and the re-screened conversation demo.
 
 Latency is the median over documents of ``scan_sync`` time divided by size,
-with the cache off, for the detectors a policy typically runs on input
+with the cache off and detectors run in the calling thread (``scan_sync``
+with ``executor="thread"``), for the detectors a policy typically runs on input
 (pii, secrets, obfuscation). Documents are benign prompts concatenated to
 ~2 KB; the "with PII" set plants an e-mail, a phone number and a card number
 per KB. The baseline, measured in the same run, is normalisation alone

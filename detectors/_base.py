@@ -70,7 +70,9 @@ class Detector(Protocol):
 
     Optional attributes, read with :func:`text_view` and :func:`scans_decoded`:
     ``text_view`` (which form of the text ``detect`` receives) and
-    ``scans_decoded`` (whether decoded payloads are re-scanned by it).
+    ``scans_decoded`` (whether decoded payloads are re-scanned by it); and an
+    optional method ``might_match(text) -> bool``, a cheap pre-check that
+    lets the runner skip the hand-off to a worker when it is false.
     """
 
     name: str

@@ -153,6 +153,14 @@ class PiiDetector:
         self._warm = True
         self.detect("call 555-0100 or mail a@example.com, card 4111 1111 1111 1111")
 
+    def might_match(self, text: str) -> bool:
+        """Cheap pre-check: can ``text`` hold anything presidio would be asked for?
+
+        The runner runs the detector in place (not on a worker) when this is
+        false; ``detect`` itself returns nothing for such text.
+        """
+        return self._ner is not None or self.ner_model is not None or bool(_PRECHECK.search(text))
+
     def detect(self, text: str) -> list[Finding]:
         """Findings for every configured entity scoring above its threshold."""
         if not self._warm:

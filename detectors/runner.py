@@ -110,7 +110,7 @@ class DetectorSet:
         timeouts: Mapping[str, float] | None = None,
         cache_size: int = 8192,
         workers: int = 2,
-        executor: ExecutorKind = "thread",
+        executor: ExecutorKind = "process",
         segment_chars: int = 8192,
         overlap_chars: int = 256,
         decode_payloads: bool = True,
@@ -121,7 +121,10 @@ class DetectorSet:
         ``timeout_s`` is each detector's budget per scan (``timeouts``
         overrides it per name); ``cache_size`` bounds the LRU in
         (chunk, detector) entries; CPU-heavy detectors run on ``workers``
-        threads or processes (``executor``); texts longer than
+        processes (the default: measured in ``bench/eval_executor.py``, a
+        process pool keeps the event loop responsive where threads, sharing
+        presidio's GIL, do not) or threads (``executor``, for detectors that
+        cannot be pickled); texts longer than
         ``segment_chars`` are scanned in chunks overlapping by
         ``overlap_chars``; ``decode_payloads`` re-scans base64/hex/URL/rot13
         blobs with every detector.
@@ -136,6 +139,7 @@ class DetectorSet:
         self._decode = decode_payloads
         self._observer = observer
         self._pool: Executor | None = None
+        self._warmed = False
         self._stats = RunnerStats()
         self._stats_lock = threading.Lock()
 
@@ -167,7 +171,11 @@ class DetectorSet:
         return self._stats
 
     def warmup(self) -> None:
-        """Load and warm every detector (and the worker processes); call before ready."""
+        """Load and warm every detector (and the worker processes); call before ready.
+
+        A scan before any warm-up warms up first, outside the time budgets.
+        """
+        self._warmed = True
         heavy = self._heavy()
         for name, d in self._detectors.items():
             if not (self._executor_kind == "process" and name in heavy):
@@ -180,6 +188,8 @@ class DetectorSet:
 
     async def scan(self, text: str, names: Collection[str]) -> ScanResult:
         """Scan ``text`` with the detectors in ``names``; never raises for detector faults."""
+        if not self._warmed:
+            await asyncio.to_thread(self.warmup)
         plan = self._plan(text, names)
         if plan.todo:
             if sum(len(plan.chunks[i].text) for i in _indices(plan)) > _PREPARE_INLINE_CHARS:
@@ -190,7 +200,13 @@ class DetectorSet:
         return self._finish(plan, text, names)
 
     def scan_sync(self, text: str, names: Collection[str]) -> ScanResult:
-        """Blocking :meth:`scan` for CLI tools and benchmarks (not on an event loop)."""
+        """Blocking :meth:`scan` for CLI tools and benchmarks (not on an event loop).
+
+        With ``executor="thread"`` every detector runs in the calling thread,
+        so time budgets are not enforced; with processes they are.
+        """
+        if not self._warmed:
+            self.warmup()
         plan = self._plan(text, names)
         if plan.todo:
             self._prepare(plan)
@@ -258,18 +274,37 @@ class DetectorSet:
             return pool.submit(worker_detect_chunk, name, plan.prepared[i])
         return pool.submit(self._call, name, i, plan)
 
+    def _offload(self, name: str, i: int, plan: _Plan, *, sync: bool) -> bool:
+        """Whether this (detector, chunk) goes to the pool rather than running here.
+
+        Only CPU-heavy detectors are offloaded, and only when their optional
+        ``might_match`` pre-check says the chunk (or a decoded payload) can
+        hold something: a pre-check that fails costs less than the hand-off.
+        ``scan_sync`` with threads runs everything in the calling thread
+        (a thread hand-off only adds latency to a blocking call).
+        """
+        detector = self._detectors[name]
+        if not detector.cpu_heavy or (sync and self._executor_kind == "thread"):
+            return False
+        check = getattr(detector, "might_match", None)
+        if check is None:
+            return True
+        chunk = plan.prepared[i]
+        texts = [chunk.norm.folded, *(p.folded for _, p in chunk.payloads)]
+        return any(check(t) for t in texts)
+
     async def _run_async(self, plan: _Plan, name: str, indices: list[int]) -> None:
         started = time.perf_counter()
         outcome: Outcome = "ok"
         try:
             async with asyncio.timeout(self._timeouts[name]):
-                if self._detectors[name].cpu_heavy:
-                    futs = [asyncio.wrap_future(self._submit(name, i, plan)) for i in indices]
-                    for i, res in zip(indices, await asyncio.gather(*futs), strict=True):
-                        self._store(plan, name, i, res)
-                else:
-                    for i in indices:
+                away = [i for i in indices if self._offload(name, i, plan, sync=False)]
+                for i in indices:
+                    if i not in away:
                         self._store(plan, name, i, self._call(name, i, plan))
+                futs = [asyncio.wrap_future(self._submit(name, i, plan)) for i in away]
+                for i, res in zip(away, await asyncio.gather(*futs), strict=True):
+                    self._store(plan, name, i, res)
         except TimeoutError:
             outcome = "timeout"
         except Exception as exc:
@@ -282,14 +317,14 @@ class DetectorSet:
         deadline = started + self._timeouts[name]
         outcome: Outcome = "ok"
         try:
-            if self._detectors[name].cpu_heavy:
-                futs = [(i, self._submit(name, i, plan)) for i in indices]
-                for i, fut in futs:
-                    remaining = max(0.0, deadline - time.perf_counter())
-                    self._store(plan, name, i, fut.result(timeout=remaining))
-            else:
-                for i in indices:
+            away = [i for i in indices if self._offload(name, i, plan, sync=True)]
+            futs = [(i, self._submit(name, i, plan)) for i in away]
+            for i in indices:
+                if i not in away:
                     self._store(plan, name, i, self._call(name, i, plan))
+            for i, fut in futs:
+                remaining = max(0.0, deadline - time.perf_counter())
+                self._store(plan, name, i, fut.result(timeout=remaining))
         except FutureTimeout:
             outcome = "timeout"
         except Exception as exc:

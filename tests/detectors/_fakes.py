@@ -26,6 +26,15 @@ class CountingDetector:
         self.chars = 0
         self._lock = threading.Lock()
 
+    def __getstate__(self) -> dict[str, object]:
+        state = dict(self.__dict__)
+        del state["_lock"]  # locks do not pickle; a worker process gets its own
+        return state
+
+    def __setstate__(self, state: dict[str, object]) -> None:
+        self.__dict__.update(state)
+        self._lock = threading.Lock()
+
     def detect(self, text: str) -> list[Finding]:
         with self._lock:
             self.calls += 1

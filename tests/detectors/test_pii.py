@@ -99,7 +99,7 @@ def test_no_socket_is_opened(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def test_registered_and_spans_hit_original_text() -> None:
-    ds = DetectorSet({"pii": create("pii")})
+    ds = DetectorSet({"pii": create("pii")}, executor="thread")
     text = "mail: jo\u200bhn@exa\u200bmple.com"
     result = ds.scan_sync(text, ["pii"])
     [f] = result.findings
@@ -113,3 +113,12 @@ def test_detector_pickles_without_engine(pii: PiiDetector) -> None:
     clone = pickle.loads(pickle.dumps(pii))
     assert clone._fast is None
     assert [f.kind for f in clone.detect("a@example.com")] == ["pii.EMAIL_ADDRESS"]
+
+
+async def test_runs_in_a_worker_process() -> None:
+    ds = DetectorSet.from_config({"pii": {"entities": ["EMAIL_ADDRESS"]}}, workers=1)
+    ds.warmup()
+    result = await ds.scan("write to ada@example.org", ["pii"])
+    assert [f.kind for f in result.findings] == ["pii.EMAIL_ADDRESS"]
+    assert result.failed == {}
+    await ds.aclose()

@@ -92,7 +92,7 @@ async def test_error_is_reported_not_raised() -> None:
 
 
 async def test_timeout_is_reported_not_raised() -> None:
-    ds = DetectorSet({"slow": SlowDetector(0.5)}, timeout_s=0.05)
+    ds = DetectorSet({"slow": SlowDetector(0.5)}, timeout_s=0.05, executor="thread")
     result = await ds.scan("anything", ["slow"])
     assert result.failed == {"slow": "timeout"}
     assert result.findings == ()
@@ -105,15 +105,26 @@ async def test_unknown_name_is_reported() -> None:
     assert result.failed == {"nope": "error"}
 
 
-def test_scan_sync_reports_timeout() -> None:
-    ds = DetectorSet({"slow": SlowDetector(0.5)}, timeout_s=0.05)
+def test_scan_sync_reports_timeout_with_processes() -> None:
+    ds = DetectorSet({"slow": SlowDetector(2.0)}, timeout_s=0.5, executor="process", workers=1)
+    ds.warmup()  # start the worker first: spawning is not part of the budget
     assert ds.scan_sync("anything", ["slow"]).failed == {"slow": "timeout"}
     ds.close()
 
 
-async def test_heavy_detector_runs_off_loop() -> None:
+async def test_process_pool_scans_off_loop() -> None:
     det = CountingDetector(cpu_heavy=True)
-    ds = DetectorSet({"counting": det})
+    ds = DetectorSet({"counting": det}, executor="process", workers=1)
+    ds.warmup()
+    result = await ds.scan("a secret here", ["counting"])
+    assert [f.kind for f in result.findings] == ["test.word"]
+    assert det.calls == 0  # it ran in the worker's copy
+    await ds.aclose()
+
+
+async def test_heavy_detector_runs_on_thread_pool() -> None:
+    det = CountingDetector(cpu_heavy=True)
+    ds = DetectorSet({"counting": det}, executor="thread")
     ds.warmup()
     result = await ds.scan("a secret", ["counting"])
     assert len(result.findings) == 1
