@@ -20,6 +20,7 @@ from presidio_analyzer import (
     AnalyzerEngine,
     EntityRecognizer,
     Pattern,
+    PatternRecognizer,
     RecognizerRegistry,
 )
 from presidio_analyzer import predefined_recognizers as pr
@@ -131,16 +132,41 @@ def load_spacy_model(model: str | None) -> Any:
     return spacy.load(model, exclude=["parser"])
 
 
+def custom_recognizer(entity: str, spec: Mapping[str, Any], language: str) -> EntityRecognizer:
+    """A presidio PatternRecognizer from a config entry.
+
+    ``spec``: ``patterns`` (regexes), ``score`` (base score, default 0.6) and
+    ``context`` (words that raise the score when near a match).
+    """
+    score = float(spec.get("score", 0.6))
+    patterns = [
+        Pattern(f"{entity.lower()}_{i}", str(rx), score)
+        for i, rx in enumerate(spec.get("patterns", ()))
+    ]
+    if not patterns:
+        raise ValueError(f"custom pii entity {entity} has no patterns")
+    return PatternRecognizer(
+        supported_entity=entity,
+        patterns=patterns,
+        context=[str(w) for w in spec.get("context", ())],
+        supported_language=language,
+        name=f"Custom{entity.title().replace('_', '')}Recognizer",
+    )
+
+
 def build_analyzer(
     entities: Collection[str],
     *,
     phone_regions: Collection[str],
     nlp: Any,
     ner: bool,
+    custom: Mapping[str, Mapping[str, Any]] | None = None,
     language: str = "en",
 ) -> AnalyzerEngine:
-    """An AnalyzerEngine with only the recognizers ``entities`` need."""
-    recognizers: list[EntityRecognizer] = []
+    """An AnalyzerEngine with only the recognizers ``entities`` (and ``custom``) need."""
+    recognizers: list[EntityRecognizer] = [
+        custom_recognizer(entity, spec, language) for entity, spec in (custom or {}).items()
+    ]
     for entity in sorted(set(entities) & PATTERN_ENTITIES):
         if entity == "PHONE_NUMBER":
             recognizers.append(TollgatePhoneRecognizer(phone_regions, language))

@@ -9,6 +9,10 @@ Options (all optional):
     minimum score (default 0.5); ``thresholds`` overrides it per entity.
 ``phone_regions``
     ISO regions phone numbers are parsed for (default :data:`DEFAULT_REGIONS`).
+``custom``
+    extra entities through presidio's PatternRecognizer:
+    ``{"EMPLOYEE_ID": {"patterns": ["EMP-\\d{5}"], "score": 0.6, "context": ["employee"]}}``
+    (reported as ``pii.EMPLOYEE_ID``).
 ``ner_model``
     an installed spaCy model package (e.g. ``en_core_web_sm``) to also find
     PERSON/LOCATION/NRP/ORGANIZATION; off by default. ``ner_max_chars``
@@ -24,7 +28,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from detectors._base import Finding
@@ -92,11 +96,24 @@ class PiiDetector:
         model = opts.pop("ner_model", None)
         self.ner_model: str | None = str(model) if model else None
         self.ner_max_chars = int(opts.pop("ner_max_chars", 20_000))
+        self.custom: dict[str, dict[str, Any]] = {
+            str(k): dict(v) for k, v in dict(opts.pop("custom", {})).items()
+        }
         if opts:
             raise ValueError(f"unknown pii options: {sorted(opts)}")
         from detectors._presidio import NER_ENTITIES, PATTERN_ENTITIES
 
-        unknown = set(self.entities) - PATTERN_ENTITIES - NER_ENTITIES
+        bad = [e for e in self.custom if not re.fullmatch(r"[A-Z][A-Z0-9_]*", e)]
+        if bad:
+            raise ValueError(f"custom pii entity names must be UPPER_CASE: {bad}")
+        # Candidate regexes for the pre-check; compiling also validates them.
+        self._custom_res = [
+            re.compile(str(rx), re.IGNORECASE)
+            for spec in self.custom.values()
+            for rx in spec.get("patterns", ())
+        ]
+        self.entities += tuple(e for e in self.custom if e not in self.entities)
+        unknown = set(self.entities) - PATTERN_ENTITIES - NER_ENTITIES - set(self.custom)
         if unknown:
             raise ValueError(f"unknown pii entities: {sorted(unknown)}")
         if set(self.entities) & NER_ENTITIES and self.ner_model is None:
@@ -116,6 +133,7 @@ class PiiDetector:
                         self.phone_regions,
                         self.ner_model,
                         self.ner_max_chars,
+                        self.custom,
                     ],
                     sort_keys=True,
                 ).encode()
@@ -139,9 +157,13 @@ class PiiDetector:
         from detectors._presidio import PATTERN_ENTITIES, build_analyzer, load_spacy_model
 
         pattern = [e for e in self.entities if e in PATTERN_ENTITIES]
-        if pattern:
+        if pattern or self.custom:
             self._fast = build_analyzer(
-                pattern, phone_regions=self.phone_regions, nlp=load_spacy_model(None), ner=False
+                pattern,
+                phone_regions=self.phone_regions,
+                nlp=load_spacy_model(None),
+                ner=False,
+                custom=self.custom,
             )
         if not self._patterns_only:
             self._ner = build_analyzer(
@@ -149,6 +171,7 @@ class PiiDetector:
                 phone_regions=self.phone_regions,
                 nlp=load_spacy_model(self.ner_model),
                 ner=True,
+                custom=self.custom,
             )
         self._warm = True
         self.detect("call 555-0100 or mail a@example.com, card 4111 1111 1111 1111")
@@ -159,7 +182,9 @@ class PiiDetector:
         The runner runs the detector in place (not on a worker) when this is
         false; ``detect`` itself returns nothing for such text.
         """
-        return self._ner is not None or self.ner_model is not None or bool(_PRECHECK.search(text))
+        if self.ner_model is not None or _PRECHECK.search(text):
+            return True
+        return any(rx.search(text) for rx in self._custom_res)
 
     def detect(self, text: str) -> list[Finding]:
         """Findings for every configured entity scoring above its threshold."""
@@ -176,7 +201,9 @@ class PiiDetector:
             return findings
         raw: list[_Span] = []
         # NER needs the whole text; patterns only need the text around candidates.
-        windows = [(0, len(text))] if engine is self._ner else candidate_windows(text)
+        windows = (
+            [(0, len(text))] if engine is self._ner else candidate_windows(text, self._custom_res)
+        )
         for ws, we in windows:
             for r in engine.analyze(
                 text=text[ws:we], language="en", entities=list(self.entities), score_threshold=0.0
@@ -205,7 +232,7 @@ _MARGIN = 100
 _MAX_WINDOW = 800
 
 
-def candidate_windows(text: str) -> list[tuple[int, int]]:
+def candidate_windows(text: str, extra: Sequence[re.Pattern[str]] = ()) -> list[tuple[int, int]]:
     """Spans of ``text`` around pattern-entity candidates, widened to whitespace.
 
     presidio's cost grows with text length times results (its context step
@@ -214,8 +241,12 @@ def candidate_windows(text: str) -> list[tuple[int, int]]:
     """
     n = len(text)
     windows: list[tuple[int, int]] = []
-    for m in _PRECHECK.finditer(text):
-        s, e = max(0, m.start() - _MARGIN), min(n, m.end() + _MARGIN)
+    hits = sorted(
+        [m.span() for m in _PRECHECK.finditer(text)]
+        + [m.span() for rx in extra for m in rx.finditer(text)]
+    )
+    for start, end in hits:
+        s, e = max(0, start - _MARGIN), min(n, end + _MARGIN)
         lo, hi = s - 64, e + 64  # widen to whitespace, but boundedly
         while s > 0 and s > lo and not text[s - 1].isspace():
             s -= 1

@@ -122,3 +122,29 @@ async def test_runs_in_a_worker_process() -> None:
     assert [f.kind for f in result.findings] == ["pii.EMAIL_ADDRESS"]
     assert result.failed == {}
     await ds.aclose()
+
+
+def test_custom_entity_through_presidio_pattern_recognizer() -> None:
+    det = PiiDetector(
+        {
+            "entities": ["EMAIL_ADDRESS"],
+            "custom": {"EMPLOYEE_ID": {"patterns": [r"\bEMP-\d{5}\b"], "score": 0.7}},
+        }
+    )
+    assert "pii.EMPLOYEE_ID" in det.kinds
+    text = "badge EMP-12345 issued"
+    assert [(f.kind, text[f.start : f.end]) for f in det.detect(text)] == [
+        ("pii.EMPLOYEE_ID", "EMP-12345")
+    ]
+
+
+def test_custom_entity_name_must_be_upper_case() -> None:
+    with pytest.raises(ValueError, match="UPPER_CASE"):
+        PiiDetector({"custom": {"emp": {"patterns": ["x"]}}})
+
+
+def test_homoglyph_email_is_found_on_original_span() -> None:
+    ds = DetectorSet({"pii": create("pii")}, executor="thread")
+    text = "reach j\u043ehn@ex\u0430mple.com today"  # Cyrillic o and a
+    [f] = ds.scan_sync(text, ["pii"]).findings
+    assert (f.kind, text[f.start : f.end]) == ("pii.EMAIL_ADDRESS", "j\u043ehn@ex\u0430mple.com")
