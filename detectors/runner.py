@@ -20,14 +20,15 @@ import logging
 import multiprocessing
 import threading
 import time
-from collections.abc import Callable, Collection, Mapping
-from concurrent.futures import Executor, ProcessPoolExecutor, ThreadPoolExecutor
+from collections.abc import Collection, Mapping
+from concurrent.futures import BrokenExecutor, Executor, ProcessPoolExecutor, ThreadPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from detectors._base import Detector, Finding, create
 from detectors._cache import LruCache
+from detectors._results import DetectorEvent, Observer, Outcome, RunnerStats, ScanResult
 from detectors._segment import Chunk, merge_findings, split
 from detectors._work import PreparedChunk, detect_chunk, init_worker, prepare, worker_detect_chunk
 
@@ -35,57 +36,12 @@ __all__ = ["DetectorEvent", "DetectorSet", "Observer", "RunnerStats", "ScanResul
 
 log = logging.getLogger(__name__)
 
-Outcome = Literal["ok", "cached", "error", "timeout"]
 ExecutorKind = Literal["thread", "process"]
 
 #: Option keys the runner consumes itself in :meth:`DetectorSet.from_config`.
 _RUNNER_KEYS = ("detector", "timeout_s")
 #: Chunks longer than this in total are prepared off the event loop.
 _PREPARE_INLINE_CHARS = 32_768
-
-
-@dataclass(frozen=True, slots=True)
-class ScanResult:
-    """What one scan found, what failed, and what was scanned.
-
-    ``findings`` span the original text, sorted by position. ``failed`` maps a
-    detector name to ``"error"`` or ``"timeout"`` (its findings may then be
-    partial or missing). ``chars``/``segments`` record what was scanned (the
-    whole text, in that many overlapping chunks); ``cache_hits``/``runs``
-    count (chunk, detector) pairs served from cache or computed.
-    """
-
-    findings: tuple[Finding, ...]
-    failed: Mapping[str, str] = field(default_factory=dict)
-    chars: int = 0
-    segments: int = 0
-    cache_hits: int = 0
-    runs: int = 0
-
-
-@dataclass(frozen=True, slots=True)
-class DetectorEvent:
-    """One detector's part in one scan, for metrics (no text, no findings)."""
-
-    detector: str
-    outcome: Outcome
-    seconds: float
-    chars: int
-
-
-#: Called once per detector per scan; must be cheap and must not raise.
-Observer = Callable[[DetectorEvent], None]
-
-
-@dataclass(frozen=True, slots=True)
-class RunnerStats:
-    """Counters since start-up (see :meth:`DetectorSet.stats`)."""
-
-    scans: int = 0
-    cache_hits: int = 0
-    runs: int = 0
-    errors: int = 0
-    timeouts: int = 0
 
 
 @dataclass
@@ -309,7 +265,7 @@ class DetectorSet:
             outcome = "timeout"
         except Exception as exc:
             outcome = "error"
-            log.warning("detector %s failed: %s", name, type(exc).__name__)
+            self._on_error(name, exc)
         self._record(plan, name, indices, outcome, started)
 
     def _run_sync(self, plan: _Plan, name: str, indices: list[int]) -> None:
@@ -329,8 +285,17 @@ class DetectorSet:
             outcome = "timeout"
         except Exception as exc:
             outcome = "error"
-            log.warning("detector %s failed: %s", name, type(exc).__name__)
+            self._on_error(name, exc)
         self._record(plan, name, indices, outcome, started)
+
+    def _on_error(self, name: str, exc: Exception) -> None:
+        log.warning("detector %s failed: %s", name, type(exc).__name__)
+        if isinstance(exc, BrokenExecutor):
+            # A worker died (crash, OOM kill): drop the pool so the next scan
+            # starts a fresh one instead of failing forever.
+            pool, self._pool = self._pool, None
+            if pool is not None:
+                pool.shutdown(wait=False, cancel_futures=True)
 
     def _store(self, plan: _Plan, name: str, i: int, found: tuple[Finding, ...]) -> None:
         plan.done[(name, i)] = found

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import os
 import re
 import threading
 import time
 
 from detectors import Finding
 
-__all__ = ["CountingDetector", "FailingDetector", "SlowDetector"]
+__all__ = ["CountingDetector", "CrashingDetector", "FailingDetector", "SlowDetector"]
 
 
 class CountingDetector:
@@ -77,6 +78,21 @@ class SlowDetector:
     def detect(self, text: str) -> list[Finding]:
         time.sleep(self.seconds)
         return [Finding("test.slow", 1.0, 0, len(text))]
+
+    def warmup(self) -> None:
+        return None
+
+
+class CrashingDetector:
+    """Kills the (worker) process it runs in."""
+
+    name = "crashing"
+    kinds = frozenset({"test.crash"})
+    cpu_heavy = True
+    config_key = "crashing:v1"
+
+    def detect(self, text: str) -> list[Finding]:
+        os._exit(3)
 
     def warmup(self) -> None:
         return None

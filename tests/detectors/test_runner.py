@@ -5,7 +5,12 @@ from __future__ import annotations
 import base64
 
 from detectors import DetectorEvent, DetectorSet
-from tests.detectors._fakes import CountingDetector, FailingDetector, SlowDetector
+from tests.detectors._fakes import (
+    CountingDetector,
+    CrashingDetector,
+    FailingDetector,
+    SlowDetector,
+)
 
 
 def _conversation(turns: int) -> list[str]:
@@ -155,3 +160,18 @@ def test_from_config_builds_through_registry() -> None:
     ds = DetectorSet.from_config({"words": {"detector": "test-counting", "word": "zz"}})
     assert ds.kinds() == {"words": frozenset({"test.word"})}
     assert len(ds.scan_sync("a zz b", ["words"]).findings) == 1
+
+
+async def test_dead_worker_is_reported_and_the_pool_replaced() -> None:
+    ds = DetectorSet(
+        {"crashing": CrashingDetector(), "counting": CountingDetector(cpu_heavy=True)},
+        executor="process",
+        workers=1,
+        timeout_s=30,
+    )
+    ds.warmup()
+    assert (await ds.scan("boom", ["crashing"])).failed == {"crashing": "error"}
+    result = await ds.scan("a secret", ["counting"])
+    assert result.failed == {}
+    assert len(result.findings) == 1
+    await ds.aclose()
