@@ -23,12 +23,12 @@ from pathlib import Path
 from typing import Any
 
 _BENCH = Path(__file__).resolve().parent
-sys.path[:0] = [str(_BENCH), str(_BENCH.parent)]
+sys.path.insert(0, str(_BENCH.parent))  # this checkout's packages win over installed ones
 
-from eval_benign import evaluate_benign  # noqa: E402
-from eval_cost import conversation_demo, latency  # noqa: E402
-from eval_pii import evaluate_pii  # noqa: E402
-from eval_secrets import evaluate_secrets  # noqa: E402
+from bench.eval_benign import evaluate_benign  # noqa: E402
+from bench.eval_cost import conversation_demo, latency  # noqa: E402
+from bench.eval_pii import evaluate_pii  # noqa: E402
+from bench.eval_secrets import evaluate_secrets  # noqa: E402
 
 RESULTS = _BENCH / "results" / "detection.json"
 
@@ -44,7 +44,7 @@ def run(quick: bool) -> dict[str, Any]:
         "conversation": conversation_demo(turns=20),
     }
     if not quick:
-        from eval_executor import measure_executors
+        from bench.eval_executor import measure_executors
 
         sections["executor"] = measure_executors()
     sections["detection_meta"] = {

@@ -9,8 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from eval_data import benign_texts
-
+from bench.eval_data import benign_texts
 from detectors import DetectorSet
 
 __all__ = ["evaluate_benign"]

@@ -15,8 +15,7 @@ import statistics
 import time
 from typing import Any
 
-from eval_data import benign_texts
-
+from bench.eval_data import benign_texts
 from detectors import DetectorSet
 from detectors.normalize import normalize
 

@@ -14,8 +14,7 @@ import json
 from collections import Counter
 from typing import Any
 
-from eval_data import data_dir
-
+from bench.eval_data import data_dir
 from detectors.pii import PiiDetector
 
 __all__ = ["TARGET_ENTITIES", "evaluate_pii"]

@@ -12,8 +12,7 @@ from __future__ import annotations
 from collections import Counter
 from typing import Any
 
-from eval_data import data_dir, read_jsonl
-
+from bench.eval_data import data_dir, read_jsonl
 from detectors.secrets import SecretsDetector
 
 __all__ = ["evaluate_secrets"]

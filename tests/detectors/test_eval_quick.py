@@ -6,20 +6,16 @@ Runs the same code as ``python bench/eval.py --quick`` on the labelled data in
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-_BENCH = Path(__file__).resolve().parents[2] / "bench"
-sys.path.insert(0, str(_BENCH))
-
-import eval as bench_eval  # noqa: E402
-from eval_benign import evaluate_benign  # noqa: E402
-from eval_cost import conversation_demo  # noqa: E402
-from eval_pii import TARGET_ENTITIES, evaluate_pii  # noqa: E402
-from eval_secrets import evaluate_secrets  # noqa: E402
+from bench import eval as bench_eval
+from bench.eval_benign import evaluate_benign
+from bench.eval_cost import conversation_demo
+from bench.eval_pii import TARGET_ENTITIES, evaluate_pii
+from bench.eval_secrets import evaluate_secrets
 
 
 @pytest.fixture(scope="module")
