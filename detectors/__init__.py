@@ -26,9 +26,13 @@ from detectors._base import (
 from detectors.normalize import NormalizedText, normalize
 from detectors.runner import DetectorEvent, DetectorSet, Observer, RunnerStats, ScanResult
 
-#: Built-in detectors: registry name -> "module:class". Modules are imported
-#: only when a detector is created, so importing this package stays cheap.
+#: Built-in detectors: registry name -> "module:factory" (a class or function
+#: taking the options mapping). Modules are imported only when a detector is
+#: created, so importing this package loads neither presidio nor any model.
 BUILTIN: dict[str, str] = {
+    "injection": "detectors.injection:create_injection",
+    "jailbreak": "detectors.jailbreak:create_jailbreak",
+    "misuse": "detectors.misuse:create_misuse",
     "obfuscation": "detectors.obfuscation:ObfuscationDetector",
     "pii": "detectors.pii:PiiDetector",
     "secrets": "detectors.secrets:SecretsDetector",
