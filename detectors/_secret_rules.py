@@ -249,7 +249,7 @@ RULES: tuple[Rule, ...] = (
 
 _PLACEHOLDER_WORDS = re.compile(
     r"(?i)example|sample|dummy|placeholder|redacted|changeme|your[_-]?|here|xxxx|\*\*\*|"
-    r"<|>|\$\{|\$\(|\{\{|%\(|^\$|\[|\]|^#+$|fake_|test_?key"
+    r"<|>|\$\{|\$\(|\{\{|%\(|^\$|\[|\]|^#+$|fake_|test_?key|\.\.+$|\u2026"
 )
 _COMMON_VALUES = frozenset(
     [

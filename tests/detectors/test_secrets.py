@@ -56,6 +56,7 @@ def test_private_key_block_is_found() -> None:
         'schemaKey = "DOC_Vector_5_32"',
         'public_key = "9Cnzj4p4WGeKLs1Pt8QuKUpRKfFLfRYC9AIKjbJTWit"',
         "The key to success is practice; the token economy is growing.",
+        "export OP_TOKEN=ops_eyJzaWduSW5BZGRyZXNzIjoiaHR0cHM6...",
     ],
 )
 def test_placeholders_and_lookalikes_are_not_flagged(text: str) -> None:
