@@ -12,6 +12,7 @@ no network, no cache directory.
 from __future__ import annotations
 
 from collections.abc import Callable, Collection, Mapping
+from pathlib import Path
 from typing import Any, cast
 
 import spacy
@@ -118,13 +119,14 @@ NER_ENTITIES: frozenset[str] = frozenset({"PERSON", "LOCATION", "NRP", "ORGANIZA
 
 
 def load_spacy_model(model: str | None) -> Any:
-    """``spacy.blank("en")`` for ``None``, else an *installed* model package.
+    """``spacy.blank("en")`` for ``None``, else an installed model package or a
+    saved pipeline directory (``nlp.to_disk``).
 
-    Raises ``RuntimeError`` (never downloads) when the package is missing.
+    Raises ``RuntimeError`` (never downloads) when neither exists.
     """
     if model is None:
         return spacy.blank("en")
-    if not spacy.util.is_package(model):
+    if not (spacy.util.is_package(model) or Path(model).is_dir()):
         raise RuntimeError(
             f"spaCy model package {model!r} is not installed; install it as a pinned "
             "package (see the README) or turn NER off"

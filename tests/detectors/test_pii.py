@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import socket
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
@@ -148,3 +149,32 @@ def test_homoglyph_email_is_found_on_original_span() -> None:
     text = "reach j\u043ehn@ex\u0430mple.com today"  # Cyrillic o and a
     [f] = ds.scan_sync(text, ["pii"]).findings
     assert (f.kind, text[f.start : f.end]) == ("pii.EMAIL_ADDRESS", "j\u043ehn@ex\u0430mple.com")
+
+
+def _tiny_ner_pipeline(path: Path) -> str:
+    """A saved spaCy pipeline whose entity ruler knows one name (no model download)."""
+    import spacy
+
+    nlp = spacy.blank("en")
+    ruler = nlp.add_pipe("entity_ruler")
+    ruler.add_patterns([{"label": "PERSON", "pattern": "Ada Lovelace"}])  # type: ignore[attr-defined]
+    nlp.to_disk(path)
+    return str(path)
+
+
+def test_ner_finds_names_with_a_local_pipeline(tmp_path: Path) -> None:
+    model = _tiny_ner_pipeline(tmp_path / "ner")
+    det = PiiDetector({"entities": ["PERSON", "EMAIL_ADDRESS"], "ner_model": model})
+    text = "Ada Lovelace wrote to ada@example.org"
+    found = {(f.kind, text[f.start : f.end]) for f in det.detect(text)}
+    assert found == {("pii.PERSON", "Ada Lovelace"), ("pii.EMAIL_ADDRESS", "ada@example.org")}
+
+
+def test_ner_is_skipped_and_recorded_above_the_size_cap(tmp_path: Path) -> None:
+    model = _tiny_ner_pipeline(tmp_path / "ner")
+    det = PiiDetector(
+        {"entities": ["PERSON", "EMAIL_ADDRESS"], "ner_model": model, "ner_max_chars": 30}
+    )
+    text = "Ada Lovelace wrote to ada@example.org about engines"
+    kinds = sorted(f.kind for f in det.detect(text))
+    assert kinds == ["pii.EMAIL_ADDRESS", "pii.ner_skipped"]
