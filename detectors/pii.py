@@ -188,6 +188,8 @@ class PiiDetector:
 
     def detect(self, text: str) -> list[Finding]:
         """Findings for every configured entity scoring above its threshold."""
+        if not self.might_match(text):
+            return []  # before warming up: the runner calls this in place, not on a worker
         if not self._warm:
             self.warmup()
         findings: list[Finding] = []

@@ -74,16 +74,20 @@ class DetectorSet:
     ) -> None:
         """Build a set; nothing runs until :meth:`warmup` or the first scan.
 
-        ``timeout_s`` is each detector's budget per scan (``timeouts``
-        overrides it per name); ``cache_size`` bounds the LRU in
-        (chunk, detector) entries; CPU-heavy detectors run on ``workers``
-        processes (the default: measured in ``bench/eval_executor.py``, a
-        process pool keeps the event loop responsive where threads, sharing
-        presidio's GIL, do not) or threads (``executor``, for detectors that
-        cannot be pickled); texts longer than
-        ``segment_chars`` are scanned in chunks overlapping by
-        ``overlap_chars``; ``decode_payloads`` re-scans base64/hex/URL/rot13
-        blobs with every detector.
+        ``timeout_s`` is each CPU-heavy detector's budget per scan
+        (``timeouts`` overrides it per name; cheap detectors run on the loop
+        and are not interrupted). ``cache_size`` bounds the LRU in
+        (chunk, detector) entries. CPU-heavy detectors run on ``workers``
+        processes -- the default: in ``bench/eval_executor.py`` a process
+        pool kept the event loop more responsive than threads, which share
+        presidio's GIL -- or threads (``executor="thread"``, for detectors
+        that cannot be pickled; a timed-out thread runs on to completion in
+        the background). Processes are started with ``spawn``: a script
+        that builds a set at import time needs an ``if __name__ ==
+        "__main__"`` guard. Texts longer than ``segment_chars`` are scanned
+        in chunks overlapping by ``overlap_chars``; ``decode_payloads``
+        re-scans base64/hex/URL/rot13 blobs and Unicode-tag text with every
+        detector.
         """
         split("", segment_chars, overlap_chars)  # validates the sizes
         self._detectors = dict(detectors)

@@ -178,3 +178,9 @@ def test_ner_is_skipped_and_recorded_above_the_size_cap(tmp_path: Path) -> None:
     text = "Ada Lovelace wrote to ada@example.org about engines"
     kinds = sorted(f.kind for f in det.detect(text))
     assert kinds == ["pii.EMAIL_ADDRESS", "pii.ner_skipped"]
+
+
+def test_text_without_candidates_does_not_build_presidio() -> None:
+    det = PiiDetector()
+    assert det.detect("no digits or at-signs here") == []
+    assert det._fast is None
