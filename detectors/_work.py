@@ -15,7 +15,14 @@ from detectors._base import Detector, Finding, scans_decoded, text_view
 from detectors._payloads import Payload, decode_payloads, decode_tags
 from detectors.normalize import NormalizedText, normalize
 
-__all__ = ["PreparedChunk", "detect_chunk", "init_worker", "prepare", "worker_detect_chunk"]
+__all__ = [
+    "PreparedChunk",
+    "detect_chunk",
+    "init_worker",
+    "prepare",
+    "view_of",
+    "worker_detect_chunk",
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,7 +49,8 @@ def prepare(chunk: str, decode: bool, max_depth: int = 2) -> PreparedChunk:
 _WORKER_DETECTORS: dict[str, Detector] = {}
 
 
-def _view(norm: NormalizedText, detector: Detector) -> str:
+def view_of(norm: NormalizedText, detector: Detector) -> str:
+    """The form of ``norm`` that ``detector`` asked for (its ``text_view``)."""
     view = text_view(detector)
     if view == "original":
         return norm.original
@@ -64,12 +72,12 @@ def detect_chunk(name: str, detector: Detector, chunk: PreparedChunk) -> tuple[F
     """
     norm = chunk.norm
     out: list[Finding] = []
-    for f in detector.detect(_view(norm, detector)):
+    for f in detector.detect(view_of(norm, detector)):
         start, end = _to_original(norm, detector, f)
         out.append(dataclasses.replace(f, start=start, end=end, detector=name))
     if chunk.payloads and scans_decoded(detector):
         for p, inner in chunk.payloads:
-            for f in detector.detect(_view(inner, detector)):
+            for f in detector.detect(view_of(inner, detector)):
                 if p.original_span:
                     s, e = p.start, p.end
                 elif p.aligned:

@@ -30,7 +30,14 @@ from detectors._base import Detector, Finding, create
 from detectors._cache import LruCache
 from detectors._results import DetectorEvent, Observer, Outcome, RunnerStats, ScanResult
 from detectors._segment import Chunk, merge_findings, split
-from detectors._work import PreparedChunk, detect_chunk, init_worker, prepare, worker_detect_chunk
+from detectors._work import (
+    PreparedChunk,
+    detect_chunk,
+    init_worker,
+    prepare,
+    view_of,
+    worker_detect_chunk,
+)
 
 __all__ = ["DetectorEvent", "DetectorSet", "Observer", "RunnerStats", "ScanResult"]
 
@@ -100,6 +107,7 @@ class DetectorSet:
         self._observer = observer
         self._pool: Executor | None = None
         self._warmed = False
+        self._warm_lock = threading.Lock()
         self._stats = RunnerStats()
         self._stats_lock = threading.Lock()
 
@@ -135,16 +143,19 @@ class DetectorSet:
 
         A scan before any warm-up warms up first, outside the time budgets.
         """
-        self._warmed = True
-        heavy = self._heavy()
-        for name, d in self._detectors.items():
-            if not (self._executor_kind == "process" and name in heavy):
-                d.warmup()
-        if heavy:
-            pool = self._executor()
-            # Touch every worker so each one is started and warmed up now.
-            for fut in [pool.submit(time.sleep, 0.05) for _ in range(self._workers)]:
-                fut.result()
+        with self._warm_lock:  # concurrent first scans warm up once
+            if self._warmed:
+                return
+            heavy = self._heavy()
+            for name, d in self._detectors.items():
+                if not (self._executor_kind == "process" and name in heavy):
+                    d.warmup()
+            if heavy:
+                pool = self._executor()
+                # Touch every worker so each one is started and warmed up now.
+                for fut in [pool.submit(time.sleep, 0.05) for _ in range(self._workers)]:
+                    fut.result()
+            self._warmed = True
 
     async def scan(self, text: str, names: Collection[str]) -> ScanResult:
         """Scan ``text`` with the detectors in ``names``; never raises for detector faults."""
@@ -250,7 +261,7 @@ class DetectorSet:
         if check is None:
             return True
         chunk = plan.prepared[i]
-        texts = [chunk.norm.folded, *(p.folded for _, p in chunk.payloads)]
+        texts = [view_of(chunk.norm, detector), *(view_of(n, detector) for _, n in chunk.payloads)]
         return any(check(t) for t in texts)
 
     async def _run_async(self, plan: _Plan, name: str, indices: list[int]) -> None:
