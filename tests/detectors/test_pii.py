@@ -184,3 +184,25 @@ def test_text_without_candidates_does_not_build_presidio() -> None:
     det = PiiDetector()
     assert det.detect("no digits or at-signs here") == []
     assert det._fast is None
+
+
+def test_tldextract_uses_its_snapshot_without_cache_or_urls() -> None:
+    from detectors._presidio import _TLD
+
+    assert _TLD.suffix_list_urls == ()
+    assert _TLD.fallback_to_snapshot
+    assert not _TLD._cache.enabled  # nothing is written to disk
+
+
+def test_whole_detector_set_works_offline(monkeypatch: pytest.MonkeyPatch) -> None:
+    def refuse(*args: object, **kwargs: object) -> None:
+        raise AssertionError("network access attempted")
+
+    monkeypatch.setattr(socket.socket, "connect", refuse)
+    monkeypatch.setattr(socket, "create_connection", refuse)
+    ds = DetectorSet.from_config({"pii": {}, "secrets": {}, "obfuscation": {}}, executor="thread")
+    ds.warmup()
+    text = "mail a@example.io, key ghp_" + "aB3dE6gH9jK2mN5pQ8sT1vW4yZ7bC0eF3hJ6"
+    kinds = {f.kind for f in ds.scan_sync(text, ["pii", "secrets", "obfuscation"]).findings}
+    assert {"pii.EMAIL_ADDRESS", "secret.github_token"} <= kinds
+    ds.close()
