@@ -99,3 +99,11 @@ def test_every_rule_has_a_keyword_prefilter() -> None:
     from detectors._secret_rules import RULES
 
     assert [r.name for r in RULES if not r.keywords] == []
+
+
+def test_secret_across_a_chunk_boundary_is_found_once() -> None:
+    ds = DetectorSet({"secrets": create("secrets")}, segment_chars=200, overlap_chars=64)
+    text = ("lorem ipsum " * 16)[:190] + f" {GITHUB} " + "dolor sit amet " * 20
+    result = ds.scan_sync(text, ["secrets"])
+    assert result.segments > 2
+    assert [text[f.start : f.end] for f in result.findings] == [GITHUB]
