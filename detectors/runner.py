@@ -47,6 +47,18 @@ ExecutorKind = Literal["thread", "process"]
 
 #: Option keys the runner consumes itself in :meth:`DetectorSet.from_config`.
 _RUNNER_KEYS = ("detector", "timeout_s")
+#: Keys of the ``runner`` entry in :meth:`DetectorSet.from_section`.
+_SECTION_RUNNER_KEYS = frozenset(
+    {
+        "executor",
+        "workers",
+        "timeout_s",
+        "cache_size",
+        "segment_chars",
+        "overlap_chars",
+        "decode_payloads",
+    }
+)
 #: Chunks longer than this in total are prepared off the event loop.
 _PREPARE_INLINE_CHARS = 32_768
 
@@ -129,6 +141,23 @@ class DetectorSet:
             if "timeout_s" in opts:
                 timeouts[name] = float(opts["timeout_s"])
         return cls(built, timeouts=timeouts, **kwargs)
+
+    @classmethod
+    def from_section(cls, section: Mapping[str, Any]) -> DetectorSet:
+        """Build from the config file's ``detectors:`` section.
+
+        Every key names a detector and maps to its options (see
+        :meth:`from_config`), except ``runner``, which holds this class's
+        keyword arguments (``executor``, ``workers``, ``timeout_s``,
+        ``cache_size``, ``segment_chars``, ``overlap_chars``,
+        ``decode_payloads``). Unknown runner keys raise ``ValueError``.
+        """
+        runner = dict(section.get("runner") or {})
+        unknown = set(runner) - _SECTION_RUNNER_KEYS
+        if unknown:
+            raise ValueError(f"unknown detectors.runner options: {sorted(unknown)}")
+        options = {k: dict(v or {}) for k, v in section.items() if k != "runner"}
+        return cls.from_config(options, **runner)
 
     def kinds(self) -> Mapping[str, frozenset[str]]:
         """Detector name -> the finding kinds it emits (globs allowed)."""

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import base64
 
+import pytest
+
 from detectors import DetectorEvent, DetectorSet
 from tests.detectors._fakes import (
     CountingDetector,
@@ -175,3 +177,21 @@ async def test_dead_worker_is_reported_and_the_pool_replaced() -> None:
     assert result.failed == {}
     assert len(result.findings) == 1
     await ds.aclose()
+
+
+def test_from_section_reads_runner_options_and_aliases() -> None:
+    section = {
+        "runner": {"executor": "thread", "cache_size": 16, "timeout_s": 1.0},
+        "secrets": {},
+        "strict_secrets": {"detector": "secrets", "generic": False, "timeout_s": 0.5},
+    }
+    ds = DetectorSet.from_section(section)
+    assert set(ds.kinds()) == {"secrets", "strict_secrets"}
+    assert "secret.generic_assignment" not in ds.kinds()["strict_secrets"]
+    [f] = ds.scan_sync("password = 'q9X!v2LmR7pT'", ["secrets", "strict_secrets"]).findings
+    assert f.detector == "secrets"
+
+
+def test_from_section_rejects_unknown_runner_keys() -> None:
+    with pytest.raises(ValueError, match=r"unknown detectors\.runner"):
+        DetectorSet.from_section({"runner": {"executr": "thread"}})
