@@ -162,6 +162,8 @@ class TokenSettings(_Frozen):
     default_max_tokens: int = Field(default=1024, gt=0)
     #: Encoding for models tiktoken does not know (counts are then an estimate).
     fallback_encoding: Literal["o200k_base", "cl100k_base"] = "o200k_base"
+    #: Encodings loaded at start-up; others load on first use (~35-110 MB each).
+    preload: tuple[Literal["o200k_base", "cl100k_base"], ...] = ("o200k_base",)
     #: Texts longer than this are tokenized off the event loop.
     offload_chars: int = Field(default=8192, gt=0)
 

@@ -96,18 +96,22 @@ class TokenCounter:
         self._encodings: dict[str, tiktoken.Encoding] = {}
         self._lock = asyncio.Lock()
 
-    def load(self) -> None:
-        """Load every vendored encoding (blocking)."""
-        for name in ENCODINGS:
-            if name not in self._encodings:
-                self._encodings[name] = load_encoding(name)
+    def loaded(self) -> list[str]:
+        """Names of the encodings this counter has loaded."""
+        return sorted(self._encodings)
 
-    async def ensure_loaded(self) -> None:
-        """Load the encodings in a worker thread, once."""
-        if len(self._encodings) == len(ENCODINGS):
-            return
-        async with self._lock:
-            await asyncio.to_thread(self.load)
+    async def ensure_loaded(self, names: Sequence[str] | None = None) -> None:
+        """Load encodings (default: ``tokens.preload``) in a worker thread, once each.
+
+        Each loaded encoding costs ~35-110 MB of memory, so only what the
+        deployment's models use is loaded: the rest on first use.
+        """
+        for name in self.settings.preload if names is None else names:
+            if name in self._encodings:
+                continue
+            async with self._lock:
+                if name not in self._encodings:
+                    self._encodings[name] = await asyncio.to_thread(load_encoding, name)
 
     def encoding_name(self, model: str | None) -> tuple[str, bool]:
         """``(encoding, exact)`` for ``model``; unknown models get the fallback."""
@@ -135,7 +139,7 @@ class TokenCounter:
         Long prompts are tokenized in a worker thread (tiktoken releases the
         GIL) so the event loop never stalls on a huge request.
         """
-        await self.ensure_loaded()
+        await self.ensure_loaded([self.encoding_name(model)[0]])
         texts = [s.text for s in segments]
         size = sum(len(t) for t in texts)
         if size > self.settings.offload_chars:

@@ -78,3 +78,12 @@ async def test_long_prompts_are_counted_off_loop(no_network: None) -> None:
 
 async def test_empty_prompt_is_zero() -> None:
     assert await TokenCounter(TokenSettings()).count_prompt([], "gpt-4o") == 0
+
+
+async def test_only_preloaded_encodings_load_at_start() -> None:
+    counter = TokenCounter(TokenSettings())
+    await counter.ensure_loaded()
+    assert counter.loaded() == ["o200k_base"]
+    segs = [Segment("user", "hello world", 0, ("messages", 0, "content"))]
+    assert await counter.count_prompt(segs, "gpt-4") == 2 + 3 + 3
+    assert counter.loaded() == ["cl100k_base", "o200k_base"]
