@@ -117,7 +117,12 @@ async def _handle(request: web.Request) -> web.StreamResponse:
     )
     async with pipeline.exchange(preq) as presp:
         if presp.stream is None:
-            return web.Response(status=presp.status, body=presp.body, headers=presp.headers)
+            # Send before leaving the block: the ``done`` hooks (settle, audit)
+            # then run after the client has its answer, not before.
+            full = web.Response(status=presp.status, body=presp.body, headers=presp.headers)
+            await full.prepare(request)
+            await full.write_eof()
+            return full
         resp = web.StreamResponse(status=presp.status, headers=presp.headers)
         try:
             await resp.prepare(request)
