@@ -1,0 +1,114 @@
+"""Where detector findings come from: the :class:`FindingSource` protocol and helpers.
+
+The engine asks a source to scan one text with the named detectors. The
+production source is ``detectors.DetectorSet`` (it satisfies this protocol
+structurally); tests use fakes; tools without detectors use
+:class:`NoDetectors`. Names a source does not provide are reported as
+``"unavailable"`` by the engine, never passed to the source.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Mapping
+from dataclasses import dataclass, field
+from fnmatch import fnmatchcase
+from typing import Any, Protocol
+
+from detectors._base import Finding
+
+__all__ = [
+    "EXPECTED_DETECTORS",
+    "FindingSource",
+    "NoDetectors",
+    "ScanOutcome",
+    "SourceResult",
+    "build_source",
+    "globs_overlap",
+]
+
+#: The detectors Tollgate ships, with the kinds each emits; lint knows these
+#: even where a deployment has not configured (or cannot load) all of them.
+EXPECTED_DETECTORS: Mapping[str, frozenset[str]] = {
+    "pii": frozenset({"pii.*"}),
+    "secrets": frozenset({"secret.*"}),
+    "obfuscation": frozenset({"obfuscation.*"}),
+    "misuse": frozenset({"misuse.*"}),
+    "injection": frozenset({"injection.*"}),
+    "jailbreak": frozenset({"jailbreak.*"}),
+}
+
+
+class ScanOutcome(Protocol):
+    """What a scan returns: findings spanning the scanned text, and failures."""
+
+    @property
+    def findings(self) -> tuple[Finding, ...]: ...
+
+    @property
+    def failed(self) -> Mapping[str, str]: ...
+
+
+class FindingSource(Protocol):
+    """Detectors by name: ``kinds()`` says what each emits; ``scan`` runs some."""
+
+    def kinds(self) -> Mapping[str, frozenset[str]]:
+        """Detector name -> the finding kinds (globs) it emits."""
+        ...
+
+    async def scan(self, text: str, names: Collection[str]) -> ScanOutcome:
+        """Findings of the named detectors; failures reported, never raised."""
+        ...
+
+    def scan_sync(self, text: str, names: Collection[str]) -> ScanOutcome:
+        """Blocking ``scan`` for tools (never on the event loop)."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class SourceResult:
+    """A plain :class:`ScanOutcome`."""
+
+    findings: tuple[Finding, ...] = ()
+    failed: Mapping[str, str] = field(default_factory=dict)
+
+
+class NoDetectors:
+    """A source with no detectors: rules that need one see it as unavailable."""
+
+    def kinds(self) -> Mapping[str, frozenset[str]]:
+        """No detectors."""
+        return {}
+
+    async def scan(self, text: str, names: Collection[str]) -> ScanOutcome:
+        """Nothing found; every name unavailable."""
+        return self.scan_sync(text, names)
+
+    def scan_sync(self, text: str, names: Collection[str]) -> ScanOutcome:
+        """Nothing found; every name unavailable."""
+        return SourceResult((), {n: "unavailable" for n in names})
+
+
+def globs_overlap(a: str, b: str) -> bool:
+    """Whether kind globs ``a`` and ``b`` can match a common kind (conservative)."""
+    if fnmatchcase(a, b) or fnmatchcase(b, a):
+        return True
+    pa, pb = (g.split("*", 1)[0].split("?", 1)[0].split("[", 1)[0] for g in (a, b))
+    wild_a, wild_b = pa != a, pb != b
+    if wild_a and wild_b:
+        return pa.startswith(pb) or pb.startswith(pa)
+    return False
+
+
+def build_source(options: Mapping[str, Mapping[str, Any]] | None = None) -> FindingSource:
+    """The deployment's detectors: ``detectors.DetectorSet`` built from ``options``.
+
+    Empty ``options`` means every registered detector with its defaults.
+    Without a detector runner (or if building fails), :class:`NoDetectors`.
+    """
+    try:
+        from detectors import DetectorSet, available  # type: ignore[attr-defined,unused-ignore]
+    except ImportError:
+        return NoDetectors()
+    opts = dict(options or {}) or {name: {} for name in available()}
+    source: FindingSource = DetectorSet.from_config(opts)
+    return source
