@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import json
 import re
 import textwrap
-from collections.abc import Callable, Collection, Mapping
+from collections.abc import AsyncIterator, Callable, Collection, Mapping
 from pathlib import Path
+from typing import Any
 
 import pytest
+from multidict import CIMultiDict, CIMultiDictProxy
 
 from detectors._base import Finding
+from middleware._context import ProxyRequest
 from middleware.adapters import Segment
 from middleware.policy._sources import ScanOutcome, SourceResult
 
@@ -94,3 +98,65 @@ def write_policy(tmp_path: Path) -> Callable[..., Path]:
         return root
 
     return write
+
+
+class FakeUpstreamResponse:
+    """A complete JSON response from the fake upstream."""
+
+    def __init__(self, status: int, payload: Any) -> None:
+        self.status = status
+        self.headers = CIMultiDictProxy(CIMultiDict({"content-type": "application/json"}))
+        self._body = json.dumps(payload).encode()
+
+    async def read(self) -> bytes:
+        return self._body
+
+    async def iter_chunks(self) -> AsyncIterator[bytes]:
+        yield self._body
+
+    def close(self) -> None:
+        pass
+
+
+class FakeUpstream:
+    """The fake LLM: records what it received, answers with ``reply`` as the message."""
+
+    def __init__(self) -> None:
+        self.received: list[dict[str, Any]] = []
+        self.reply = "Hello!"
+
+    async def send(
+        self, method: str, path_qs: str, headers: CIMultiDict[str], body: bytes
+    ) -> FakeUpstreamResponse:
+        self.received.append(json.loads(body))
+        payload = {
+            "id": "chatcmpl-1",
+            "object": "chat.completion",
+            "choices": [{"index": 0, "finish_reason": "stop",
+                         "message": {"role": "assistant", "content": self.reply}}],
+        }  # fmt: skip
+        return FakeUpstreamResponse(200, payload)
+
+
+@pytest.fixture
+def upstream() -> FakeUpstream:
+    """A fake upstream LLM."""
+    return FakeUpstream()
+
+
+def chat_request(body: dict[str, Any], path: str = "/v1/chat/completions") -> ProxyRequest:
+    """A POST of ``body`` as a plain-value request."""
+    headers = CIMultiDictProxy(CIMultiDict({"content-type": "application/json"}))
+    return ProxyRequest("POST", path, "", headers, json.dumps(body).encode())
+
+
+@pytest.fixture
+def make_request() -> Callable[..., ProxyRequest]:
+    """Build a JSON POST request."""
+    return chat_request
+
+
+@pytest.fixture
+def policy_text() -> Callable[..., str]:
+    """Render a policy file's text from rules (see ``policy_yaml``)."""
+    return policy_yaml
