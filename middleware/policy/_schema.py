@@ -194,7 +194,10 @@ class LevelCondition(_Model):
 
 LevelSpec = Annotated[
     LevelCondition,
-    BeforeValidator(_levels, json_schema_input_type=Any),
+    BeforeValidator(
+        _levels,
+        json_schema_input_type=LevelCondition | Level | list[Level | Literal["unset"]],
+    ),
 ]
 
 
@@ -259,7 +262,7 @@ class Action(_Model):
         return self
 
 
-ActionSpec = Annotated[Action, BeforeValidator(_action, json_schema_input_type=Any)]
+ActionSpec = Annotated[Action, BeforeValidator(_action, json_schema_input_type=Action | ActionType)]
 
 
 class RuleException(_Model):
