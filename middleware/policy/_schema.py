@@ -249,7 +249,7 @@ class Action(_Model):
     type: ActionType
     level: Level | None = None
     style: Literal["mask", "placeholder"] = "mask"
-    mask: str | None = Field(None, min_length=1)
+    mask: str | None = Field(None, description="literal replacement; empty string deletes")
 
     @model_validator(mode="after")
     def _consistent(self) -> Action:

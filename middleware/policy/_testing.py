@@ -133,12 +133,34 @@ def _run_case(
     except InputError as exc:
         return CaseResult(path, case.name, "error", (str(exc),))
     decision = engine.evaluate_sync(inp.segments, inp.direction, inp.facts, today=today)
-    if decision.failed:
-        missing.update(decision.failed)
-        down = ", ".join(f"{n} ({why})" for n, why in sorted(decision.failed.items()))
-        return CaseResult(path, case.name, "error", (f"detector unavailable: {down}",))
     problems = _check(case, inp, decision)
+    down = _relevant_failures(engine, case, decision, bool(problems))
+    if down:
+        missing.update(down)
+        detail = ", ".join(f"{n} ({decision.failed[n]})" for n in sorted(down))
+        return CaseResult(path, case.name, "error", (f"detector unavailable: {detail}",))
     return CaseResult(path, case.name, "failed" if problems else "passed", tuple(problems))
+
+
+def _relevant_failures(
+    engine: PolicyEngine, case: TestCase, decision: Decision, failing: bool
+) -> set[str]:
+    """Failed detectors that could explain the outcome.
+
+    Those of the rules the case names (a case about a rule whose detector is
+    missing proves nothing, even if it passes); any failed detector when the
+    case fails.
+    """
+    failed = set(decision.failed)
+    if not failed:
+        return set()
+    named = [*(case.expect.rules or ()), *(case.expect.absent_rules or ())]
+    needed = {
+        n for r in engine.rules if any(fnmatchcase(r.id, g) for g in named) for n in r.detectors
+    }
+    if failing:
+        return (failed & needed) or failed
+    return failed & needed
 
 
 def format_report(report: TestReport, *, verbose: bool = False) -> str:
