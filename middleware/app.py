@@ -24,6 +24,7 @@ from middleware.addons import Addon
 from middleware.config import Config
 from middleware.errors import ApiError
 from middleware.pipeline import Pipeline
+from middleware.policy import policy_addons
 from middleware.proxy import AiohttpUpstream
 
 __all__ = [
@@ -63,6 +64,7 @@ def build_addons(config: Config) -> list[Addon]:
     then identity, throttle (admission), policy (input/output screening).
     """
     addons: list[Addon] = [AccessAddon(log_requests=config.logging.access_log)]
+    addons.extend(policy_addons(config))
     return addons
 
 

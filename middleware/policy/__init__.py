@@ -5,11 +5,14 @@ Load and evaluate::
     engine = PolicyEngine.compile(load_policy_set("policies/"), build_source())
     decision = await engine.evaluate(segments, "input", RequestFacts(tier="free"))
 
-In the proxy, :class:`PolicyAddon` enforces decisions and reloads the set.
+In the proxy, :class:`PolicyAddon` (built by :func:`policy_addons`) enforces
+decisions and reloads the set; ``middleware.policy.cli`` holds the
+``tollgate policy ...`` and ``tollgate scan`` commands.
 """
 
 from __future__ import annotations
 
+from middleware.policy._addon import DECISION_HEADER, PolicyAddon, policy_addons, request_facts
 from middleware.policy._conditions import RequestFacts, Span
 from middleware.policy._decision import (
     ACTION_STRENGTH,
@@ -32,6 +35,7 @@ from middleware.policy._loader import (
 )
 from middleware.policy._redaction import Placeholders, apply_redactions, mask_label, merge_spans
 from middleware.policy._schema import API_VERSION, TAXONOMY, PolicyFile, Rule
+from middleware.policy._settings import PolicySettings
 from middleware.policy._sources import (
     EXPECTED_DETECTORS,
     FindingSource,
@@ -40,10 +44,12 @@ from middleware.policy._sources import (
     SourceResult,
     build_source,
 )
+from middleware.policy._store import PolicyStore, ReloadStatus
 
 __all__ = [
     "ACTION_STRENGTH",
     "API_VERSION",
+    "DECISION_HEADER",
     "EXPECTED_DETECTORS",
     "TAXONOMY",
     "Decision",
@@ -51,6 +57,7 @@ __all__ = [
     "FindingSummary",
     "NoDetectors",
     "Placeholders",
+    "PolicyAddon",
     "PolicyEngine",
     "PolicyFile",
     "PolicyIssue",
@@ -58,7 +65,10 @@ __all__ = [
     "PolicyRecord",
     "PolicyRevision",
     "PolicySet",
+    "PolicySettings",
+    "PolicyStore",
     "RedactSpan",
+    "ReloadStatus",
     "RequestFacts",
     "Rule",
     "RuleHit",
@@ -72,6 +82,8 @@ __all__ = [
     "load_policy_set",
     "mask_label",
     "merge_spans",
+    "policy_addons",
+    "request_facts",
     "segment_direction",
     "strongest",
 ]

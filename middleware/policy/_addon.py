@@ -37,7 +37,7 @@ from middleware.policy._store import PolicyStore
 if TYPE_CHECKING:
     from aiohttp import web
 
-__all__ = ["DECISION_HEADER", "PolicyAddon", "PolicyScratch", "request_facts"]
+__all__ = ["DECISION_HEADER", "PolicyAddon", "PolicyScratch", "policy_addons", "request_facts"]
 
 DECISION_HEADER = "x-tollgate-decision-id"
 _SCRATCH = "policy.scratch"
@@ -58,6 +58,13 @@ def request_facts(ctx: RequestContext) -> RequestFacts:
     facts = dict(ctx.facts())
     facts["actor_risk"] = ctx.state.get("actor_risk", 0.0)
     return RequestFacts.from_mapping(facts)
+
+
+def policy_addons(config: Config) -> list[Addon]:
+    """The policy addon for ``config`` (none when ``policy.enabled`` is false)."""
+    if not PolicySettings.from_mapping(config.policy).enabled:
+        return []
+    return [PolicyAddon.from_config(config)]
 
 
 class PolicyAddon(Addon):

@@ -20,11 +20,12 @@ class PolicySettings(BaseModel):
     default: naming the exact rule helps attackers probe). ``block_status``:
     HTTP status of a block. ``reload_interval_s``: how often the directory is
     polled for changes (0 turns the watcher off; SIGHUP and the admin
-    endpoint still reload).
+    endpoint still reload). ``enabled: false`` leaves the policy addon out.
     """
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
+    enabled: bool = True
     dir: str = "policies"
     expose_rule_ids: bool = False
     block_status: int = Field(400, ge=400, le=599)
