@@ -11,14 +11,16 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from fnmatch import fnmatchcase
 
+import regex
+
 from middleware.policy._conditions import (
     CompileInfo,
     Node,
+    PatternNode,
     RequestFacts,
     compile_condition,
 )
@@ -71,6 +73,7 @@ class CompiledRule:
     kinds: tuple[str, ...]
     max_match: float
     exceptions: tuple[CompiledException, ...]
+    patterns: tuple[PatternNode, ...] = ()
 
     @property
     def id(self) -> str:
@@ -118,7 +121,7 @@ def compile_rules(
         info = CompileInfo()
         try:
             body = compile_condition(rule.when, info)
-        except re.error as exc:
+        except regex.error as exc:
             issues.append(
                 PolicyIssue(
                     "error",
@@ -145,6 +148,7 @@ def compile_rules(
                 kinds=tuple(info.kinds),
                 max_match=info.max_match,
                 exceptions=tuple(_exception(e) for e in rule.exceptions),
+                patterns=tuple(info.patterns),
             )
         )
     return tuple(out), issues

@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import importlib
 import math
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from fnmatch import fnmatchcase
 from typing import Any, Protocol
+
+import regex
 
 from detectors._base import Finding
 from middleware.adapters import REASONING_LEVELS
@@ -149,9 +150,14 @@ class FindingNode:
 
 @dataclass(frozen=True, slots=True)
 class PatternNode:
-    """Inline regex (``fold=False``) or keyword alternation (``fold=True``)."""
+    """Inline regex (``fold=False``) or keyword alternation (``fold=True``).
 
-    patterns: tuple[re.Pattern[str], ...]
+    Compiled with the ``regex`` module (``re`` syntax) for its partial
+    matching: :meth:`hold_from` tells a stream screener where a match may
+    still be in progress.
+    """
+
+    patterns: tuple[regex.Pattern[str], ...]
     kind: str
     fold: bool
     min_count: int
@@ -165,6 +171,18 @@ class PatternNode:
                     start, end = view.to_original(m.start(), m.end())
                     spans.append(Span(start, end, self.kind, 1.0))
         return tuple(spans) if len(spans) >= self.min_count else None
+
+    def hold_from(self, inp: SegmentInput) -> int | None:
+        """Original index of the earliest (partial) match touching the end of the text."""
+        view = inp.view(fold=self.fold)
+        end = len(view.text)
+        earliest: int | None = None
+        for pattern in self.patterns:
+            for m in pattern.finditer(view.text, partial=True):
+                if m.end() == end and m.end() > m.start():
+                    start = view.to_original(m.start(), m.start() + 1)[0]
+                    earliest = start if earliest is None else min(earliest, start)
+        return earliest
 
 
 @dataclass(frozen=True, slots=True)
@@ -211,11 +229,18 @@ def _levels(cond: LevelCondition) -> frozenset[Any]:
     return frozenset(REASONING_LEVELS[REASONING_LEVELS.index(cond.at_least) :])
 
 
-def regex_width(pattern: str, flags: int = 0) -> int | None:
-    """Longest possible match of ``pattern`` in characters; ``None`` if unbounded."""
+def regex_width(pattern: str, ignore_case: bool = False) -> int | None:
+    """Longest possible match of ``pattern`` in characters; ``None`` if unbounded.
+
+    Patterns using ``regex``-only syntax (``\\p{L}``) count as unbounded.
+    """
     # The stdlib's own parser (private, untyped): exact for re syntax.
     parser: Any = importlib.import_module("re._parser")
-    width = int(parser.parse(pattern, flags).getwidth()[1])
+    try:
+        parsed = parser.parse(pattern, 2 if ignore_case else 0)  # re.IGNORECASE == 2
+    except Exception:
+        return None
+    width = int(parsed.getwidth()[1])
     return None if width >= parser.MAXREPEAT or width > 1_000_000 else width
 
 
@@ -226,10 +251,11 @@ class CompileInfo:
     kinds: list[str] = field(default_factory=list)
     uses_text: bool = False
     max_match: float = 0.0
+    patterns: list[PatternNode] = field(default_factory=list)
 
 
 def compile_condition(cond: Condition, info: CompileInfo) -> Node:
-    """Compile ``cond``; raises ``re.error`` for an invalid inline regex."""
+    """Compile ``cond``; raises ``regex.error`` for an invalid inline regex."""
     parts: list[Node] = []
     for key in sorted(cond.model_fields_set):
         value = getattr(cond, key)
@@ -246,18 +272,22 @@ def compile_condition(cond: Condition, info: CompileInfo) -> Node:
             parts.append(FindingNode(value.kind, value.min_score, value.min_count))
         elif key == "regex":
             info.uses_text = True
-            flags = re.IGNORECASE if value.ignore_case else 0
-            compiled = tuple(re.compile(p, flags) for p in value.patterns)
+            flags = regex.IGNORECASE if value.ignore_case else 0
+            compiled = tuple(regex.compile(p, flags) for p in value.patterns)
             for p in value.patterns:
-                width = regex_width(p, flags)
+                width = regex_width(p, value.ignore_case)
                 info.max_match = max(info.max_match, math.inf if width is None else width)
-            parts.append(PatternNode(compiled, f"regex.{value.label}", False, value.min_count))
+            node = PatternNode(compiled, f"regex.{value.label}", False, value.min_count)
+            info.patterns.append(node)
+            parts.append(node)
         elif key == "keywords":
             info.uses_text = True
             pattern, longest = keyword_pattern(value.words)
             info.max_match = max(info.max_match, longest)
-            kw = (re.compile(pattern),)
-            parts.append(PatternNode(kw, f"keyword.{value.label}", True, value.min_count))
+            kw = (regex.compile(pattern),)
+            node = PatternNode(kw, f"keyword.{value.label}", True, value.min_count)
+            info.patterns.append(node)
+            parts.append(node)
         elif key in ("tenant", "tier", "route", "model", "role"):
             info.uses_text = info.uses_text or key == "role"
             parts.append(GlobFact(key, value))

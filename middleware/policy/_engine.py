@@ -131,13 +131,7 @@ class PolicyEngine:
         facts: RequestFacts,
         today: dt.date | None,
     ) -> _Plan:
-        day = today or dt.datetime.now(dt.UTC).date()
-        probe = SegmentInput("", None, (), facts)
-        live = [
-            r
-            for r in self.rules
-            if not r.excepted(facts, day) and (r.guard is None or r.guard.test(probe) is not None)
-        ]
+        live = self._live(facts, today)
         dirs = tuple(segment_direction(s, direction) for s in segments)
         per_seg = tuple(
             tuple(r for r in live if r.uses_text and d in r.rule.directions) for d in dirs
@@ -148,6 +142,43 @@ class PolicyEngine:
             r for r in live if not r.uses_text and wanted & set(r.rule.directions)
         )
         return _Plan(tuple(segments), dirs, per_seg, names, request_rules)
+
+    def _live(self, facts: RequestFacts, today: dt.date | None) -> list[CompiledRule]:
+        """Rules not excepted and not ruled out by their fact guard."""
+        day = today or dt.datetime.now(dt.UTC).date()
+        probe = SegmentInput("", None, (), facts)
+        return [
+            r
+            for r in self.rules
+            if not r.excepted(facts, day) and (r.guard is None or r.guard.test(probe) is not None)
+        ]
+
+    def hold_from(
+        self,
+        text: str,
+        direction: str,
+        facts: RequestFacts | Mapping[str, object],
+        *,
+        today: dt.date | None = None,
+    ) -> int | None:
+        """Where in ``text`` an inline regex or keyword may still be matching.
+
+        The earliest start of a partial match, or of a complete match that
+        touches the end (more text could extend or cancel it), over the rules
+        active for ``direction``; ``None`` when nothing is pending. Detector
+        findings are opaque here: a screener combines this with its own hold
+        rule for detector entities (``middleware.holdback.entity_hold_from``).
+        """
+        inp = SegmentInput(text, None, (), _facts(facts))
+        earliest: int | None = None
+        for rule in self._live(inp.facts, today):
+            if direction not in rule.rule.directions:
+                continue
+            for node in rule.patterns:
+                got = node.hold_from(inp)
+                if got is not None and (earliest is None or got < earliest):
+                    earliest = got
+        return earliest
 
     def _decide(
         self, plan: _Plan, direction: str, facts: RequestFacts, scans: list[ScanOutcome]

@@ -139,8 +139,8 @@ class FakeUpstream:
 
 
 @pytest.fixture
-def upstream() -> FakeUpstream:
-    """A fake upstream LLM."""
+def fake_upstream() -> FakeUpstream:
+    """A fake upstream LLM (in-process, for pipeline tests)."""
     return FakeUpstream()
 
 

@@ -65,7 +65,7 @@ class Capture(Addon):
 
 @pytest.fixture
 async def setup(
-    write_policy: Callable[..., Path], source: Any, upstream: Any
+    write_policy: Callable[..., Path], source: Any, fake_upstream: Any
 ) -> AsyncIterator[Callable[..., Any]]:
     addons: list[PolicyAddon] = []
 
@@ -75,7 +75,9 @@ async def setup(
         await addon.startup()
         addons.append(addon)
         capture = Capture()
-        pipeline = Pipeline(adapters=default_adapters(), upstream=upstream, addons=[addon, capture])
+        pipeline = Pipeline(
+            adapters=default_adapters(), upstream=fake_upstream, addons=[addon, capture]
+        )
         return pipeline, capture
 
     yield build
@@ -93,11 +95,11 @@ def chat(text: str, **extra: Any) -> dict[str, Any]:
 
 
 async def test_blocked_prompt_never_reaches_upstream(
-    setup: Any, upstream: Any, make_request: Any
+    setup: Any, fake_upstream: Any, make_request: Any
 ) -> None:
     pipeline, capture = await setup()
     status, headers, body = await call(pipeline, make_request(chat("key AKIAABCDEFGHIJKLMNOP")))
-    assert status == 400 and upstream.received == []
+    assert status == 400 and fake_upstream.received == []
     err = body["error"]
     assert err["code"] == "content_policy_violation" and err["type"] == "invalid_request_error"
     assert err["categories"] == ["secrets"]
@@ -116,20 +118,20 @@ async def test_rule_ids_and_status_are_configurable(setup: Any, make_request: An
 
 
 async def test_redaction_rewrites_the_forwarded_body(
-    setup: Any, upstream: Any, make_request: Any
+    setup: Any, fake_upstream: Any, make_request: Any
 ) -> None:
     pipeline, capture = await setup()
     status, headers, _ = await call(pipeline, make_request(chat("I am jo@example.com, hi")))
     assert status == 200 and DECISION_HEADER in headers
-    assert upstream.received[0]["messages"][0]["content"] == "I am <EMAIL_ADDRESS_1>, hi"
+    assert fake_upstream.received[0]["messages"][0]["content"] == "I am <EMAIL_ADDRESS_1>, hi"
     assert capture.ctx is not None and capture.ctx.decision == "redact"
 
 
 async def test_output_redaction_reuses_the_requests_placeholders(
-    setup: Any, upstream: Any, make_request: Any
+    setup: Any, fake_upstream: Any, make_request: Any
 ) -> None:
     pipeline, _ = await setup()
-    upstream.reply = "Write to bo@example.org or jo@example.com; key AKIAABCDEFGHIJKLMNOP"
+    fake_upstream.reply = "Write to bo@example.org or jo@example.com; key AKIAABCDEFGHIJKLMNOP"
     _, _, body = await call(pipeline, make_request(chat("I am jo@example.com")))
     assert body["choices"][0]["message"]["content"] == (
         "Write to <EMAIL_ADDRESS_2> or <EMAIL_ADDRESS_1>; key <AWS_ACCESS_KEY>"
@@ -137,10 +139,10 @@ async def test_output_redaction_reuses_the_requests_placeholders(
 
 
 async def test_output_block_keeps_the_text_from_the_client(
-    setup: Any, upstream: Any, write_policy: Callable[..., Path], make_request: Any
+    setup: Any, fake_upstream: Any, write_policy: Callable[..., Path], make_request: Any
 ) -> None:
     pipeline, capture = await setup()
-    upstream.reply = "Sure: here is how to make a nerve agent"
+    fake_upstream.reply = "Sure: here is how to make a nerve agent"
     addon = pipeline.addons[0]
     assert isinstance(addon, PolicyAddon)
     write_policy(RULES.replace("mode: monitor", "directions: [output]"))
@@ -153,23 +155,23 @@ async def test_output_block_keeps_the_text_from_the_client(
 
 
 async def test_cap_reasoning_lowers_the_forwarded_budget(
-    setup: Any, upstream: Any, make_request: Any
+    setup: Any, fake_upstream: Any, make_request: Any
 ) -> None:
     pipeline, capture = await setup()
     req = make_request(chat("think hard", reasoning_budget="maximum"), "/v1/muse/completions")
     status, _, _ = await call(pipeline, req)
-    assert status == 200 and upstream.received[0]["reasoning_budget"] == "medium"
+    assert status == 200 and fake_upstream.received[0]["reasoning_budget"] == "medium"
     assert capture.ctx is not None and capture.ctx.parsed is not None
     assert capture.ctx.parsed.reasoning_budget == "medium"
     assert capture.ctx.decision == "cap_reasoning"
 
 
 async def test_monitor_rule_records_would_have_and_forwards_unchanged(
-    setup: Any, upstream: Any, make_request: Any
+    setup: Any, fake_upstream: Any, make_request: Any
 ) -> None:
     pipeline, capture = await setup()
     status, _, _ = await call(pipeline, make_request(chat("what is a nerve agent")))
-    assert status == 200 and upstream.received[0]["messages"][0]["content"].endswith("agent")
+    assert status == 200 and fake_upstream.received[0]["messages"][0]["content"].endswith("agent")
     assert capture.ctx is not None
     record = capture.ctx.state["policy"]
     assert isinstance(record, PolicyRecord)
@@ -191,7 +193,7 @@ async def test_record_carries_revision_rules_and_risk_points(setup: Any, make_re
 
 
 async def test_actor_risk_fact_comes_from_ctx_state(
-    write_policy: Callable[..., Path], source: Any, upstream: Any, make_request: Any
+    write_policy: Callable[..., Path], source: Any, fake_upstream: Any, make_request: Any
 ) -> None:
     root = write_policy(
         """
@@ -209,7 +211,7 @@ async def test_actor_risk_fact_comes_from_ctx_state(
         async def request(self, ctx: RequestContext) -> None:
             ctx.state["actor_risk"] = 12.0
 
-    pipeline = Pipeline(adapters=default_adapters(), upstream=upstream, addons=[Risk(), addon])
+    pipeline = Pipeline(adapters=default_adapters(), upstream=fake_upstream, addons=[Risk(), addon])
     status, _, _ = await call(pipeline, make_request(chat("hello")))
     await addon.shutdown()
     assert status == 400

@@ -282,3 +282,26 @@ def test_max_match_chars_bounds_inline_patterns(write_policy: Callable[..., Path
         """
     )
     assert engine(unbounded, NoDetectors()).max_match_chars is None
+
+
+def test_hold_from_marks_where_an_inline_match_may_be_in_progress(
+    write_policy: Callable[..., Path],
+) -> None:
+    root = write_policy(
+        """
+        - id: r
+          title: t
+          categories: [secrets]
+          directions: [output]
+          when:
+            any:
+              - regex: {patterns: "sk-[a-z]{8}"}
+              - keywords: {words: ["launch codes"]}
+          action: redact
+        """
+    )
+    eng = engine(root, NoDetectors())
+    assert eng.hold_from("the key is sk-abc", "output", {}) == 11
+    assert eng.hold_from("tell me the launch co", "output", {}) == 12
+    assert eng.hold_from("nothing pending here.", "output", {}) is None
+    assert eng.hold_from("the key is sk-abc", "input", {}) is None

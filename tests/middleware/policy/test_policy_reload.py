@@ -56,7 +56,7 @@ async def wait_for(predicate: Callable[[], bool], timeout_s: float = 10.0) -> No
 async def test_admin_status_and_invalid_edit_keeps_serving_the_old_set(
     write_policy: Callable[..., Path],
     source: Any,
-    upstream: Any,
+    fake_upstream: Any,
     make_request: Any,
     aiohttp_client: Any,
     policy_text: Callable[..., str],
@@ -67,7 +67,7 @@ async def test_admin_status_and_invalid_edit_keeps_serving_the_old_set(
     app = web.Application()
     app.add_routes(addon.admin_routes())
     client = await aiohttp_client(app)
-    pipeline = Pipeline(adapters=default_adapters(), upstream=upstream, addons=[addon])
+    pipeline = Pipeline(adapters=default_adapters(), upstream=fake_upstream, addons=[addon])
 
     first = await (await client.get("/policy")).json()
     assert first["files"] == ["test.yaml"] and first["last_error"] is None
@@ -91,12 +91,12 @@ async def test_admin_status_and_invalid_edit_keeps_serving_the_old_set(
 
 
 async def test_watcher_picks_up_an_edit_without_restart(
-    write_policy: Callable[..., Path], source: Any, upstream: Any, make_request: Any
+    write_policy: Callable[..., Path], source: Any, fake_upstream: Any, make_request: Any
 ) -> None:
     root = write_policy(BLOCK_AWS)
     addon = PolicyAddon(PolicySettings(dir=str(root), reload_interval_s=0.02), source)
     await addon.startup()
-    pipeline = Pipeline(adapters=default_adapters(), upstream=upstream, addons=[addon])
+    pipeline = Pipeline(adapters=default_adapters(), upstream=fake_upstream, addons=[addon])
     before = addon.store.status().revision
     assert await status_of(pipeline, make_request(chat("jo@example.com"))) == 200
 
@@ -137,25 +137,25 @@ async def test_watcher_follows_a_configmap_symlink_swap(
 
 
 async def test_in_flight_request_finishes_on_the_set_it_started_with(
-    write_policy: Callable[..., Path], source: Any, upstream: Any, make_request: Any
+    write_policy: Callable[..., Path], source: Any, fake_upstream: Any, make_request: Any
 ) -> None:
     root = write_policy(BLOCK_AWS + BLOCK_EMAIL)
     addon = PolicyAddon(PolicySettings(dir=str(root), reload_interval_s=0), source)
     await addon.startup()
-    upstream.reply = "contact jo@example.com"
-    original_send = upstream.send
+    fake_upstream.reply = "contact jo@example.com"
+    original_send = fake_upstream.send
 
     async def send_and_reload(*args: Any) -> Any:
         write_policy(BLOCK_AWS)  # the e-mail rule goes away mid-request
         assert await addon.store.reload() == "success"
         return await original_send(*args)
 
-    upstream.send = send_and_reload
-    pipeline = Pipeline(adapters=default_adapters(), upstream=upstream, addons=[addon])
+    fake_upstream.send = send_and_reload
+    pipeline = Pipeline(adapters=default_adapters(), upstream=fake_upstream, addons=[addon])
     async with pipeline.exchange(make_request(chat("hello"))) as resp:
         assert resp.status == 400  # the output was screened by the old set
         assert json.loads(resp.body)["error"]["categories"] == ["pii"]
-    upstream.send = original_send
+    fake_upstream.send = original_send
     assert await status_of(pipeline, make_request(chat("hello"))) == 200
     await addon.shutdown()
 
