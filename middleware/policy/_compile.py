@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from fnmatch import fnmatchcase
@@ -121,7 +122,7 @@ def compile_rules(
         info = CompileInfo()
         try:
             body = compile_condition(rule.when, info)
-        except regex.error as exc:
+        except (re.error, regex.error) as exc:
             issues.append(
                 PolicyIssue(
                     "error",

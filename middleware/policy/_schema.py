@@ -23,7 +23,7 @@ Every model is frozen: a loaded policy never changes.
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, get_args
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 
@@ -49,32 +49,6 @@ __all__ = [
 
 API_VERSION = "tollgate.dev/v1"
 
-#: Taxonomy tags: MLCommons / Llama Guard hazard names plus Tollgate's own.
-TAXONOMY: tuple[str, ...] = (
-    "violent_crimes",
-    "non_violent_crimes",
-    "sex_related_crimes",
-    "cyber_crime",
-    "indiscriminate_weapons",
-    "self_harm",
-    "hate",
-    "sexual_content",
-    "child_exploitation",
-    "privacy",
-    "defamation",
-    "intellectual_property",
-    "elections",
-    "specialized_advice",
-    "code_interpreter_abuse",
-    "prompt_injection",
-    "jailbreak",
-    "secrets",
-    "pii",
-    "obfuscation",
-    "disinformation",
-    "budget",
-)
-
 Category = Literal[
     "violent_crimes",
     "non_violent_crimes",
@@ -99,6 +73,8 @@ Category = Literal[
     "disinformation",
     "budget",
 ]
+#: Taxonomy tags: MLCommons / Llama Guard hazard names plus Tollgate's own.
+TAXONOMY: tuple[str, ...] = get_args(Category)
 Severity = Literal["low", "medium", "high", "critical"]
 Mode = Literal["enforce", "monitor"]
 DirectionName = Literal["input", "output", "reasoning"]

@@ -103,7 +103,9 @@ def build_source(options: Mapping[str, Mapping[str, Any]] | None = None) -> Find
     """The deployment's detectors: ``detectors.DetectorSet`` built from ``options``.
 
     Empty ``options`` means every registered detector with its defaults.
-    Without a detector runner (or if building fails), :class:`NoDetectors`.
+    Without a detector runner installed, :class:`NoDetectors`. Errors while
+    building (a bad option, a missing model) propagate: the proxy must not
+    start with detectors silently missing.
     """
     try:
         from detectors import DetectorSet, available  # type: ignore[attr-defined,unused-ignore]
