@@ -127,7 +127,9 @@ class Decision:
 
     ``action`` is the enforced outcome; ``would_have`` is the outcome had the
     monitor rules been enforced too. ``redactions`` maps a segment index to
-    its merged spans; ``cap_level`` is the reasoning level to cap to.
+    its merged spans; ``cap_level`` is the reasoning level to cap to;
+    ``failed`` names detectors that failed or were unavailable; ``excepted``
+    lists rules an unexpired exception skipped for this request.
     """
 
     direction: str
@@ -140,6 +142,7 @@ class Decision:
     cap_level: str | None = None
     findings: tuple[FindingSummary, ...] = ()
     failed: Mapping[str, str] = field(default_factory=dict)
+    excepted: tuple[str, ...] = ()
 
     @property
     def risk_points(self) -> float:
@@ -171,6 +174,7 @@ class Decision:
                 for f in self.findings
             ],
             "detector_failures": dict(self.failed),
+            "excepted": list(self.excepted),
         }
 
 

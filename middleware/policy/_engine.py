@@ -50,6 +50,7 @@ class _Plan:
     rules: tuple[tuple[CompiledRule, ...], ...]  # text rules active per segment
     names: tuple[frozenset[str], ...]  # detectors to scan per segment
     request_rules: tuple[CompiledRule, ...]  # fact-only rules, evaluated once
+    excepted: tuple[str, ...]  # rules skipped by an exception for this request
 
 
 class PolicyEngine:
@@ -132,6 +133,8 @@ class PolicyEngine:
         today: dt.date | None,
     ) -> _Plan:
         live = self._live(facts, today)
+        day = today or dt.datetime.now(dt.UTC).date()
+        excepted = tuple(r.id for r in self.rules if r.excepted(facts, day))
         dirs = tuple(segment_direction(s, direction) for s in segments)
         per_seg = tuple(
             tuple(r for r in live if r.uses_text and d in r.rule.directions) for d in dirs
@@ -141,7 +144,7 @@ class PolicyEngine:
         request_rules = tuple(
             r for r in live if not r.uses_text and wanted & set(r.rule.directions)
         )
-        return _Plan(tuple(segments), dirs, per_seg, names, request_rules)
+        return _Plan(tuple(segments), dirs, per_seg, names, request_rules, excepted)
 
     def _live(self, facts: RequestFacts, today: dt.date | None) -> list[CompiledRule]:
         """Rules not excepted and not ruled out by their fact guard."""
@@ -229,6 +232,7 @@ class PolicyEngine:
             cap_level=_cap_level(enforce, by_id),
             findings=tuple(FindingSummary(k, max(v), len(v)) for k, v in sorted(findings.items())),
             failed=failed,
+            excepted=plan.excepted,
         )
 
 

@@ -57,6 +57,7 @@ def explain_dict(engine: PolicyEngine, inp: ToolInput, decision: Decision) -> di
         },
         "cap_level": decision.cap_level,
         "detector_failures": dict(decision.failed),
+        "excepted": list(decision.excepted),
     }
 
 
@@ -104,6 +105,8 @@ def explain_text(engine: PolicyEngine, inp: ToolInput, decision: Decision) -> st
         lines.append(f"redacted segment {index}: {_preview(text)!r}")
     if decision.cap_level:
         lines.append(f"reasoning budget capped to: {decision.cap_level}")
+    for rule_id in decision.excepted:
+        lines.append(f"skipped by an exception: {rule_id}")
     for name, why in data["detector_failures"].items():
         lines.append(f"detector {name}: {why}")
     return "\n".join(lines)

@@ -203,6 +203,7 @@ def test_exceptions_apply_until_they_expire(
     after = eng.evaluate_sync(text, "input", {"tenant": "acme"}, today=dt.date(2026, 7, 1))
     other = eng.evaluate_sync(text, "input", {"tenant": "zeta"}, today=dt.date(2026, 6, 1))
     assert (before.action, after.action, other.action) == ("allow", "block", "block")
+    assert (before.excepted, after.excepted) == (("secrets.aws",), ())
 
 
 def test_directions_and_reasoning_channel(write_policy: Callable[..., Path], source: Any) -> None:

@@ -228,3 +228,25 @@ def test_scan_subprocess_reads_stdin_and_keeps_order(tmp_path: Path, policy_text
     )  # fmt: skip
     decisions = [json.loads(line)["decision"] for line in io.StringIO(proc.stdout)]
     assert decisions == ["allow", "block"]
+
+
+def test_explain_reads_a_request_json(
+    write_policy: Callable[..., Path],
+    tmp_path: Path,
+    capsys: Any,
+    monkeypatch: pytest.MonkeyPatch,
+    source: Any,
+) -> None:
+    root = write_policy(BLOCK_AWS)
+    monkeypatch.setattr("middleware.policy.cli._source", lambda args: source)
+    body = {"model": "gpt-4o", "messages": [
+        {"role": "system", "content": "be brief"},
+        {"role": "user", "content": "AKIAABCDEFGHIJKLMNOP"}]}  # fmt: skip
+    request = tmp_path / "req.json"
+    request.write_text(json.dumps(body), "utf-8")
+    argv = ["policy", "explain", "--policy", str(root), "--json-input", str(request), "--json"]
+    assert main(argv) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["decision"] == "block" and out["facts"]["model"] == "gpt-4o"
+    assert out["rules"][0]["spans"][0]["segment"] == 1
+    assert out["rules"][0]["spans"][0]["role"] == "user"
