@@ -18,13 +18,8 @@ from fnmatch import fnmatchcase
 
 import regex
 
-from middleware.policy._conditions import (
-    CompileInfo,
-    Node,
-    PatternNode,
-    RequestFacts,
-    compile_condition,
-)
+from middleware.policy._condition_compiler import CompileInfo, compile_condition
+from middleware.policy._conditions import Node, PatternNode, RequestFacts
 from middleware.policy._loader import PolicyIssue, PolicySet
 from middleware.policy._schema import Condition, Rule, RuleException
 from middleware.policy._sources import EXPECTED_DETECTORS, globs_overlap

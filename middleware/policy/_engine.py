@@ -15,20 +15,18 @@ from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from middleware.adapters import REASONING_LEVELS, Segment
+from middleware.adapters import Segment
 from middleware.policy._compile import CompiledRule, compile_rules, longest_match
 from middleware.policy._conditions import RequestFacts, SegmentInput
 from middleware.policy._decision import (
     Decision,
     FindingSummary,
-    RedactSpan,
-    RuleHit,
     SegmentSpan,
     hit_spans,
     strongest,
 )
 from middleware.policy._loader import PolicyLoadError, PolicyRevision, PolicySet
-from middleware.policy._redaction import mask_label, merge_spans
+from middleware.policy._outcome import cap_level, redactions, rule_hit
 from middleware.policy._sources import FindingSource, ScanOutcome, SourceResult
 
 __all__ = ["PolicyEngine", "segment_direction"]
@@ -217,8 +215,10 @@ class PolicyEngine:
                 matched_segments[rule.id] += 1
                 hit_dirs[rule.id].add(direction)
         fired = [r for r in self.rules if r.id in hit_dirs]
-        hits = [_hit(r, spans[r.id], matched_segments[r.id], hit_dirs[r.id], failed_closed[r.id])
-                for r in fired]  # fmt: skip
+        hits = [
+            rule_hit(r, spans[r.id], matched_segments[r.id], hit_dirs[r.id], failed_closed[r.id])
+            for r in fired
+        ]
         enforce = tuple(h for h in hits if h.mode == "enforce")
         monitor = tuple(h for h in hits if h.mode == "monitor")
         return Decision(
@@ -228,8 +228,8 @@ class PolicyEngine:
             revision=self.revision,
             matches=enforce,
             monitored=monitor,
-            redactions=_redactions(enforce, by_id),
-            cap_level=_cap_level(enforce, by_id),
+            redactions=redactions(enforce, by_id),
+            cap_level=cap_level(enforce, by_id),
             findings=tuple(FindingSummary(k, max(v), len(v)) for k, v in sorted(findings.items())),
             failed=failed,
             excepted=plan.excepted,
@@ -252,53 +252,3 @@ def _with_missing(got: ScanOutcome, missing: frozenset[str]) -> ScanOutcome:
     if not missing:
         return got
     return SourceResult(got.findings, {**got.failed, **{n: "unavailable" for n in missing}})
-
-
-def _hit(
-    rule: CompiledRule,
-    spans: list[SegmentSpan],
-    segments: int,
-    directions: set[str],
-    failed_closed: set[str],
-) -> RuleHit:
-    action = rule.rule.action.type
-    if failed_closed and not segments and action == "redact":
-        action = "block"  # nothing located to redact: fail closed means refuse
-    return RuleHit(
-        rule_id=rule.id,
-        title=rule.rule.title,
-        action=action,
-        mode=rule.rule.mode,
-        categories=tuple(rule.rule.categories),
-        severity=rule.rule.severity,
-        directions=tuple(sorted(directions)),
-        kinds=tuple(sorted({s.kind for s in spans})),
-        count=len(spans) or segments or 1,
-        max_score=max((s.score for s in spans), default=1.0),
-        risk_points=rule.rule.risk_points,
-        spans=tuple(spans),
-        failed_closed=tuple(sorted(failed_closed)),
-    )
-
-
-def _redactions(
-    hits: tuple[RuleHit, ...], by_id: Mapping[str, CompiledRule]
-) -> dict[int, tuple[RedactSpan, ...]]:
-    per_segment: dict[int, list[RedactSpan]] = defaultdict(list)
-    for hit in hits:
-        if hit.action != "redact":
-            continue
-        act = by_id[hit.rule_id].rule.action
-        for s in hit.spans:
-            label = mask_label(s.kind)
-            per_segment[s.segment].append(RedactSpan(s.start, s.end, label, act.style, act.mask))
-    return {i: merge_spans(v) for i, v in sorted(per_segment.items())}
-
-
-def _cap_level(hits: tuple[RuleHit, ...], by_id: Mapping[str, CompiledRule]) -> str | None:
-    levels = [
-        lvl
-        for h in hits
-        if h.action == "cap_reasoning" and (lvl := by_id[h.rule_id].rule.action.level)
-    ]
-    return min(levels, key=REASONING_LEVELS.index) if levels else None
