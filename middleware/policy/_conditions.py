@@ -101,9 +101,12 @@ class Node(Protocol):
 
 @dataclass(frozen=True, slots=True)
 class AllOf:
+    """Holds when every child holds; spans of all children."""
+
     children: tuple[Node, ...]
 
     def test(self, inp: SegmentInput) -> Result:
+        """See :class:`Node`."""
         spans: list[Span] = []
         for child in self.children:
             got = child.test(inp)
@@ -115,9 +118,12 @@ class AllOf:
 
 @dataclass(frozen=True, slots=True)
 class AnyOf:
+    """Holds when some child holds; spans of every child that holds."""
+
     children: tuple[Node, ...]
 
     def test(self, inp: SegmentInput) -> Result:
+        """See :class:`Node`."""
         spans: list[Span] = []
         held = False
         for child in self.children:
@@ -130,19 +136,25 @@ class AnyOf:
 
 @dataclass(frozen=True, slots=True)
 class NotOf:
+    """Holds when the child does not; no spans."""
+
     child: Node
 
     def test(self, inp: SegmentInput) -> Result:
+        """See :class:`Node`."""
         return () if self.child.test(inp) is None else None
 
 
 @dataclass(frozen=True, slots=True)
 class FindingNode:
+    """At least ``min_count`` findings of ``kind`` (glob) scoring ``min_score`` or more."""
+
     kind: str
     min_score: float
     min_count: int
 
     def test(self, inp: SegmentInput) -> Result:
+        """See :class:`Node`."""
         spans = tuple(
             Span(f.start, f.end, f.kind, f.score)
             for f in inp.findings
@@ -168,6 +180,7 @@ class PatternNode:
     min_count: int
 
     def test(self, inp: SegmentInput) -> Result:
+        """See :class:`Node`."""
         view = inp.view(fold=self.fold)
         spans = []
         for pattern in self.patterns:
@@ -192,10 +205,13 @@ class PatternNode:
 
 @dataclass(frozen=True, slots=True)
 class GlobFact:
+    """A request fact (or the segment role) matching one of ``globs``; unknown never matches."""
+
     name: str
     globs: tuple[str, ...]
 
     def test(self, inp: SegmentInput) -> Result:
+        """See :class:`Node`."""
         value = inp.role if self.name == "role" else getattr(inp.facts, self.name)
         if value is None:
             return None
@@ -211,6 +227,7 @@ class ValueFact:
     bounds: NumberRange | None = None
 
     def test(self, inp: SegmentInput) -> Result:
+        """See :class:`Node`."""
         value = getattr(inp.facts, self.name)
         if self.accepts is not None:
             return () if value in self.accepts else None
