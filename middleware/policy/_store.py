@@ -43,6 +43,7 @@ class ReloadStatus:
     last_attempt_at: float | None
     last_result: ReloadOutcome | None
     last_error: str | None
+    missing_detectors: tuple[str, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-able form."""
@@ -55,6 +56,7 @@ class ReloadStatus:
             "last_attempt_at": self.last_attempt_at,
             "last_result": self.last_result,
             "last_error": self.last_error,
+            "missing_detectors": list(self.missing_detectors),
         }
 
 
@@ -124,6 +126,8 @@ class PolicyStore:
             return "unchanged"
         self._engine = engine  # the swap: one reference
         pset = engine.policy_set
+        needed = {n for r in engine.rules for n in r.detectors}
+        missing = tuple(sorted(needed - engine.available))
         self._status = ReloadStatus(
             revision=engine.revision.short,
             versions=engine.revision.versions,
@@ -133,6 +137,7 @@ class PolicyStore:
             last_attempt_at=now,
             last_result="success",
             last_error=None,
+            missing_detectors=missing,
         )
         metrics.POLICY_RELOADS.labels("success").inc()
         metrics.POLICY_LAST_RELOAD_SUCCESS.set(1)
@@ -144,6 +149,9 @@ class PolicyStore:
             metrics.POLICY_RULES.labels(mode).set(count)
         log.info("policy_loaded", revision=engine.revision.short, rules=len(engine.rules),
                  versions=dict(engine.revision.versions))  # fmt: skip
+        if missing:
+            # Not fatal: those rules fail open or closed as they declare.
+            log.warning("policy_detectors_unavailable", detectors=list(missing))
         return "success"
 
     def _failed(self, now: float, error: str) -> None:

@@ -15,6 +15,7 @@ from prometheus_client import REGISTRY
 from middleware._context import ProxyRequest
 from middleware.adapters import default_adapters
 from middleware.pipeline import Pipeline
+from middleware.policy import NoDetectors
 from middleware.policy._addon import PolicyAddon
 from middleware.policy._settings import PolicySettings
 
@@ -72,6 +73,7 @@ async def test_admin_status_and_invalid_edit_keeps_serving_the_old_set(
     first = await (await client.get("/policy")).json()
     assert first["files"] == ["test.yaml"] and first["last_error"] is None
     assert first["revision"] and first["loaded_at"] and first["versions"] == {"test": "1"}
+    assert first["missing_detectors"] == []
 
     (root / "test.yaml").write_text(policy_text(BLOCK_AWS) + "\n  - id: [broken", "utf-8")
     resp = await client.post("/policy/reload")
@@ -133,6 +135,17 @@ async def test_watcher_follows_a_configmap_symlink_swap(
     publish("v2", BLOCK_AWS + BLOCK_EMAIL)
     await wait_for(lambda: dict(addon.store.status().versions) == {"cm": "v2"})
     assert addon.store.status().rules == 2
+    await addon.shutdown()
+
+
+async def test_status_names_detectors_the_policy_needs_but_nobody_provides(
+    write_policy: Callable[..., Path],
+) -> None:
+    addon = PolicyAddon(PolicySettings(dir=str(write_policy(BLOCK_AWS)), reload_interval_s=0),
+                        NoDetectors())  # fmt: skip
+    await addon.startup()
+    assert addon.store.status().missing_detectors == ("secrets",)
+    assert addon.health()["ok"] is True
     await addon.shutdown()
 
 
