@@ -31,7 +31,7 @@ from middleware.policy._decision import Decision, PolicyRecord
 from middleware.policy._engine import PolicyEngine
 from middleware.policy._redaction import Placeholders, apply_redactions
 from middleware.policy._settings import PolicySettings
-from middleware.policy._sources import FindingSource, build_source
+from middleware.policy._sources import FindingSource, shared_source, warm_once
 from middleware.policy._store import PolicyStore
 
 if TYPE_CHECKING:
@@ -77,27 +77,26 @@ class PolicyAddon(Addon):
         settings: PolicySettings,
         source: FindingSource,
         *,
-        owns_source: bool = False,
+        warm: bool = False,
     ) -> None:
         self.settings = settings
         self.source = source
         self.store = PolicyStore(settings.dir, source)
-        self._owns_source = owns_source
+        self._warm = warm
         self._watcher: asyncio.Task[None] | None = None
 
     @classmethod
     def from_config(cls, config: Config) -> PolicyAddon:
-        """Build from ``config.policy`` and the detectors in ``config.detectors``."""
+        """Build from ``config.policy``; detectors from ``config.detectors``, shared."""
         settings = PolicySettings.from_mapping(config.policy)
-        return cls(settings, build_source(config.detectors), owns_source=True)
+        return cls(settings, shared_source(config.detectors), warm=True)
 
     # -- lifecycle -------------------------------------------------------------
 
     async def startup(self) -> None:
         """Warm the detectors, load the policy (fails start-up if invalid), start the watcher."""
-        warmup = getattr(self.source, "warmup", None)
-        if self._owns_source and callable(warmup):
-            await asyncio.to_thread(warmup)
+        if self._warm:
+            await asyncio.to_thread(warm_once, self.source)
         await self.store.reload()
         if not self.store.loaded:
             raise RuntimeError(f"cannot load policies: {self.store.status().last_error}")
@@ -107,15 +106,12 @@ class PolicyAddon(Addon):
             )
 
     async def shutdown(self) -> None:
-        """Stop the watcher and release the detectors this addon built."""
+        """Stop the watcher (detectors are shared; they close at process exit)."""
         if self._watcher is not None:
             self._watcher.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._watcher
             self._watcher = None
-        aclose = getattr(self.source, "aclose", None)
-        if self._owns_source and callable(aclose):
-            await aclose()
 
     async def reload(self) -> None:
         """Reload now (SIGHUP); an invalid set keeps the last good one serving."""

@@ -9,6 +9,9 @@ structurally); tests use fakes; tools without detectors use
 
 from __future__ import annotations
 
+import atexit
+import json
+import threading
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from fnmatch import fnmatchcase
@@ -24,6 +27,8 @@ __all__ = [
     "SourceResult",
     "build_source",
     "globs_overlap",
+    "shared_source",
+    "warm_once",
 ]
 
 #: The detectors Tollgate ships, with the kinds each emits; lint knows these
@@ -114,3 +119,36 @@ def build_source(options: Mapping[str, Mapping[str, Any]] | None = None) -> Find
     opts = dict(options or {}) or {name: {} for name in available()}
     source: FindingSource = DetectorSet.from_config(opts)
     return source
+
+
+_SHARED: dict[str, FindingSource] = {}
+_WARMED: set[int] = set()
+_LOCK = threading.Lock()
+
+
+def shared_source(options: Mapping[str, Mapping[str, Any]] | None = None) -> FindingSource:
+    """One :func:`build_source` per distinct detector configuration per process.
+
+    Loading models takes seconds; apps built in one process (reloads of the
+    configuration, test suites) share the detectors. Shared sources are
+    closed at interpreter exit, never by one of their users.
+    """
+    key = json.dumps(options or {}, sort_keys=True, default=str)
+    with _LOCK:
+        source = _SHARED.get(key)
+        if source is None:
+            source = _SHARED[key] = build_source(options)
+            close = getattr(source, "close", None)
+            if callable(close):
+                atexit.register(close)
+        return source
+
+
+def warm_once(source: FindingSource) -> None:
+    """Call ``source.warmup()`` (if it has one) the first time only (blocking)."""
+    warmup = getattr(source, "warmup", None)
+    with _LOCK:
+        if id(source) in _WARMED or not callable(warmup):
+            return
+        _WARMED.add(id(source))
+    warmup()
