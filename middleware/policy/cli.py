@@ -77,9 +77,13 @@ def _facts(args: argparse.Namespace) -> RequestFacts:
 
 
 def cmd_lint(args: argparse.Namespace) -> int:
-    """Lint; exit 1 on errors (``--strict``: on warnings too)."""
-    kinds = _source(args).kinds() if args.config else None
-    issues = lint_policy_dir(args.path, kinds)
+    """Lint; exit 1 on errors (``--strict``: on warnings too).
+
+    Finding kinds are checked against the installed detectors' exact kinds
+    (so ``pii.EMAIL`` for ``pii.EMAIL_ADDRESS`` is caught) and, for detectors
+    not installed, against the catalog of Tollgate's detectors.
+    """
+    issues = lint_policy_dir(args.path, _source(args).kinds())
     if args.json:
         print(json.dumps([vars_of(i) for i in issues], indent=2))
     else:
@@ -211,7 +215,7 @@ def register(subparsers: Subparsers[argparse.ArgumentParser]) -> None:
     lint.add_argument("path", help="policy directory or file")
     lint.add_argument("--strict", action="store_true", help="fail on warnings too")
     lint.add_argument("--json", action="store_true", help="issues as JSON")
-    lint.add_argument("--config", help="also check against this config's detectors")
+    _detector_args(lint)
     lint.set_defaults(func=cmd_lint)
 
     test = sub.add_parser("test", help="run the test cases kept beside the policies")

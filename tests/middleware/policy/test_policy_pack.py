@@ -16,6 +16,10 @@ def test_pack_lints_without_errors_or_warnings() -> None:
     assert [str(i) for i in lint_policy_dir(PACK)] == []
 
 
+def test_pack_kinds_exist_in_the_installed_detectors() -> None:
+    assert [str(i) for i in lint_policy_dir(PACK, build_source().kinds())] == []
+
+
 def test_committed_json_schema_is_current() -> None:
     committed = (PACK / SCHEMA_FILE).read_text(encoding="utf-8")
     assert committed == render_schema(), (

@@ -250,3 +250,19 @@ def test_explain_reads_a_request_json(
     assert out["decision"] == "block" and out["facts"]["model"] == "gpt-4o"
     assert out["rules"][0]["spans"][0]["segment"] == 1
     assert out["rules"][0]["spans"][0]["role"] == "user"
+
+
+def test_lint_checks_exact_kinds_of_installed_detectors(write_policy: Callable[..., Path]) -> None:
+    root = write_policy(
+        """
+        - id: typo
+          title: t
+          categories: [pii]
+          mode: monitor
+          when: {finding: {kind: pii.EMAIL}}
+          action: flag
+        """
+    )
+    installed = {"pii": frozenset({"pii.EMAIL_ADDRESS", "pii.PHONE_NUMBER"})}
+    assert codes(lint_policy_dir(root)) == []  # the catalog alone knows only pii.*
+    assert codes(lint_policy_dir(root, installed)) == ["unknown-kind"]
