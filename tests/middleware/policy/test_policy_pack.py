@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 from middleware.policy import NoDetectors, build_source, load_policy_set
@@ -50,3 +51,19 @@ def test_every_case_passes_or_names_its_missing_detector() -> None:
             assert r.messages[0].startswith("detector unavailable:"), r.messages
     if not report.missing_detectors:  # with every detector installed, everything passes
         assert report.ok
+
+
+def test_editors_schema_accepts_every_pack_file_and_rejects_a_bad_one() -> None:
+    import jsonschema
+    import yaml
+
+    schema = json.loads((PACK / SCHEMA_FILE).read_text(encoding="utf-8"))
+    validator = jsonschema.Draft202012Validator(schema)
+    files = sorted(PACK.glob("*.yaml")) + sorted((PACK / "tests").glob("*.yaml"))
+    assert len(files) >= 10
+    for path in files:
+        errors = [e.message for e in validator.iter_errors(yaml.safe_load(path.read_text()))]
+        assert errors == [], path
+    bad = yaml.safe_load((PACK / "budget.yaml").read_text())
+    bad["rules"][0]["action"] = "obliterate"
+    assert list(validator.iter_errors(bad))
