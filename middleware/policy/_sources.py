@@ -17,6 +17,8 @@ from dataclasses import dataclass, field
 from fnmatch import fnmatchcase
 from typing import Any, Protocol
 
+import structlog
+
 from detectors._base import Finding
 
 __all__ = [
@@ -30,6 +32,8 @@ __all__ = [
     "shared_source",
     "warm_once",
 ]
+
+log = structlog.get_logger("tollgate.policy")
 
 #: The detectors Tollgate ships, with the kinds each emits; lint knows these
 #: even where a deployment has not configured (or cannot load) all of them.
@@ -104,21 +108,28 @@ def globs_overlap(a: str, b: str) -> bool:
     return False
 
 
-def build_source(options: Mapping[str, Mapping[str, Any]] | None = None) -> FindingSource:
-    """The deployment's detectors: ``detectors.DetectorSet`` built from ``options``.
+def build_source(section: Mapping[str, Any] | None = None) -> FindingSource:
+    """The deployment's detectors from the config file's ``detectors:`` section.
 
-    Empty ``options`` means every registered detector with its defaults.
-    Without a detector runner installed, :class:`NoDetectors`. Errors while
-    building (a bad option, a missing model) propagate: the proxy must not
-    start with detectors silently missing.
+    A section naming detectors builds exactly those
+    (``DetectorSet.from_section``); errors propagate, since the proxy must not
+    start with a configured detector silently missing. A section naming none
+    (empty, or only ``runner:``) means every registered detector that can be
+    built here; one that cannot (its module or model is not installed) is
+    left out with a warning, and rules needing it report it unavailable.
     """
-    try:
-        from detectors import DetectorSet, available  # type: ignore[attr-defined,unused-ignore]
-    except ImportError:
-        return NoDetectors()
-    opts = dict(options or {}) or {name: {} for name in available()}
-    source: FindingSource = DetectorSet.from_config(opts)
-    return source
+    from detectors import DetectorSet, available, create
+
+    section = dict(section or {})
+    if any(name != "runner" for name in section):
+        return DetectorSet.from_section(section)
+    built = {}
+    for name in available():
+        try:
+            built[name] = create(name, {})
+        except Exception as exc:  # ImportError for a detector not installed, a missing model
+            log.warning("detector_unavailable", detector=name, error=f"{type(exc).__name__}: {exc}")
+    return DetectorSet(built, **dict(section.get("runner") or {}))
 
 
 _SHARED: dict[str, FindingSource] = {}
@@ -126,18 +137,18 @@ _WARMED: set[int] = set()
 _LOCK = threading.Lock()
 
 
-def shared_source(options: Mapping[str, Mapping[str, Any]] | None = None) -> FindingSource:
+def shared_source(section: Mapping[str, Any] | None = None) -> FindingSource:
     """One :func:`build_source` per distinct detector configuration per process.
 
     Loading models takes seconds; apps built in one process (reloads of the
     configuration, test suites) share the detectors. Shared sources are
     closed at interpreter exit, never by one of their users.
     """
-    key = json.dumps(options or {}, sort_keys=True, default=str)
+    key = json.dumps(section or {}, sort_keys=True, default=str)
     with _LOCK:
         source = _SHARED.get(key)
         if source is None:
-            source = _SHARED[key] = build_source(options)
+            source = _SHARED[key] = build_source(section)
             close = getattr(source, "close", None)
             if callable(close):
                 atexit.register(close)
