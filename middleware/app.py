@@ -25,6 +25,7 @@ from middleware.config import Config
 from middleware.errors import ApiError
 from middleware.identity import IdentityAddon
 from middleware.pipeline import Pipeline
+from middleware.policy import policy_addons
 from middleware.proxy import AiohttpUpstream
 from middleware.throttle import ThrottleAddon
 
@@ -67,6 +68,7 @@ def build_addons(config: Config) -> list[Addon]:
     addons: list[Addon] = [AccessAddon(log_requests=config.logging.access_log)]
     addons.append(IdentityAddon.from_config(config))
     addons.append(ThrottleAddon.from_config(config))
+    addons.extend(policy_addons(config))
     return addons
 
 
