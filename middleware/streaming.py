@@ -34,6 +34,7 @@ __all__ = [
     "StreamAddon",
     "StreamBlocked",
     "StreamScreening",
+    "Window",
     "WindowScreen",
     "WindowVerdict",
 ]
@@ -94,7 +95,22 @@ class WindowVerdict:
     block: ApiError | None = None
 
 
-Evaluate = Callable[[str, bool], Awaitable[WindowVerdict]]
+@dataclass(frozen=True, slots=True)
+class Window:
+    """The text a screen asks the rules about.
+
+    ``text`` starts at absolute offset ``start`` of the channel's text;
+    ``text[:pending_from]`` was already released (context only) and
+    ``text[pending_from:]`` is held; ``final`` means no more text will come.
+    """
+
+    text: str
+    start: int
+    pending_from: int
+    final: bool
+
+
+Evaluate = Callable[[Window], Awaitable[WindowVerdict]]
 
 
 def _merge(spans: tuple[tuple[int, int, str], ...]) -> list[tuple[int, int, str]]:
@@ -111,7 +127,7 @@ def _merge(spans: tuple[tuple[int, int, str], ...]) -> list[tuple[int, int, str]
 
 
 class WindowScreen:
-    """The hold-back algorithm over an ``evaluate(window, final)`` callback.
+    """The hold-back algorithm over an ``evaluate(window)`` callback.
 
     The window is the last ``overlap`` characters of released text (for
     context, never re-released) plus the held text. ``max_hold`` bounds
@@ -152,7 +168,8 @@ class WindowScreen:
         window = self._tail + self._pending
         base = len(self._tail)
         self.evaluations += 1
-        verdict = await self._evaluate(window, final)
+        start = self.released_chars - base
+        verdict = await self._evaluate(Window(window, start, base, final))
         if verdict.block is not None:
             raise StreamBlocked(verdict.block)
         cut = len(window) if final or verdict.hold_from is None else verdict.hold_from

@@ -37,6 +37,8 @@ from middleware.policy._store import PolicyStore
 if TYPE_CHECKING:
     from aiohttp import web
 
+    from middleware.streaming import StreamScreening
+
 __all__ = ["DECISION_HEADER", "PolicyAddon", "PolicyScratch", "policy_addons", "request_facts"]
 
 DECISION_HEADER = "x-tollgate-decision-id"
@@ -61,10 +63,21 @@ def request_facts(ctx: RequestContext) -> RequestFacts:
 
 
 def policy_addons(config: Config) -> list[Addon]:
-    """The policy addon for ``config`` (none when ``policy.enabled`` is false)."""
+    """The policy addon and the stream screener that uses it.
+
+    With ``policy.enabled: false`` only the stream addon remains (it still
+    asks the upstream for streamed usage, for throttling).
+    """
+    from middleware.streaming import StreamAddon
+
     if not PolicySettings.from_mapping(config.policy).enabled:
-        return []
-    return [PolicyAddon.from_config(config)]
+        return [StreamAddon(_no_screening)]
+    policy = PolicyAddon.from_config(config)
+    return [policy, StreamAddon(policy.stream_screening)]
+
+
+async def _no_screening(ctx: RequestContext) -> StreamScreening | None:
+    return None
 
 
 class PolicyAddon(Addon):
@@ -167,6 +180,15 @@ class PolicyAddon(Addon):
         if decision.redactions:
             return ctx.adapter.rebuild(body, _replacements(segments, decision, scratch))
         return body
+
+    async def stream_screening(self, ctx: RequestContext) -> StreamScreening | None:
+        """The screens for a streamed response (``StreamAddon`` factory)."""
+        scratch = ctx.state.get(_SCRATCH)
+        if not isinstance(scratch, PolicyScratch):
+            return None
+        from middleware.policy._stream import PolicyStreamScreening
+
+        return PolicyStreamScreening(ctx, self, scratch, self.settings.stream)
 
     # -- helpers -------------------------------------------------------------------
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 from collections import defaultdict
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 
 from middleware.adapters import Segment
@@ -91,10 +91,16 @@ class PolicyEngine:
         facts: RequestFacts | Mapping[str, object],
         *,
         today: dt.date | None = None,
+        detectors: Collection[str] | None = None,
     ) -> Decision:
         """Evaluate ``segments`` (all of ``direction``; output reasoning deltas count as
-        ``reasoning``) and decide. Detectors run concurrently per segment."""
-        plan = self._plan(segments, direction, _facts(facts), today)
+        ``reasoning``) and decide. Detectors run concurrently per segment.
+
+        ``detectors`` restricts which detectors run (``None``: all the rules
+        need); rules whose detectors were left out see no findings from them
+        (a stream screener runs costly detectors on coarser windows).
+        """
+        plan = self._plan(segments, direction, _facts(facts), today, detectors)
         scans = await asyncio.gather(*(self._scan(s.text, n) for s, n in _todo(plan)))
         return self._decide(plan, direction, _facts(facts), list(scans))
 
@@ -129,6 +135,7 @@ class PolicyEngine:
         direction: str,
         facts: RequestFacts,
         today: dt.date | None,
+        only: Collection[str] | None = None,
     ) -> _Plan:
         live = self._live(facts, today)
         day = today or dt.datetime.now(dt.UTC).date()
@@ -137,7 +144,11 @@ class PolicyEngine:
         per_seg = tuple(
             tuple(r for r in live if r.uses_text and d in r.rule.directions) for d in dirs
         )
-        names = tuple(frozenset(n for r in rules for n in r.detectors) for rules in per_seg)
+        allowed = None if only is None else frozenset(only)
+        names = tuple(
+            frozenset(n for r in rules for n in r.detectors if allowed is None or n in allowed)
+            for rules in per_seg
+        )
         wanted = {direction, *dirs}
         request_rules = tuple(
             r for r in live if not r.uses_text and wanted & set(r.rule.directions)
@@ -165,15 +176,15 @@ class PolicyEngine:
         """Where in ``text`` an inline regex or keyword may still be matching.
 
         The earliest start of a partial match, or of a complete match that
-        touches the end (more text could extend or cancel it), over the rules
-        active for ``direction``; ``None`` when nothing is pending. Detector
+        touches the end (more text could extend or cancel it), over the
+        ``stream: hold`` rules active for ``direction``; ``None`` when nothing is pending. Detector
         findings are opaque here: a screener combines this with its own hold
         rule for detector entities (``middleware.holdback.entity_hold_from``).
         """
         inp = SegmentInput(text, None, (), _facts(facts))
         earliest: int | None = None
         for rule in self._live(inp.facts, today):
-            if direction not in rule.rule.directions:
+            if direction not in rule.rule.directions or rule.rule.stream != "hold":
                 continue
             for node in rule.patterns:
                 got = node.hold_from(inp)

@@ -268,6 +268,13 @@ class Rule(_Model):
     on_detector_error: Literal["open", "closed"] = Field(
         "open", description="closed: a failed detector counts as a match"
     )
+    stream: Literal["hold", "audit"] = Field(
+        "hold",
+        description=(
+            "streamed output: hold = text reaches the client only after this rule has seen "
+            "it; audit = released at once and screened for the record (not enforced)"
+        ),
+    )
     exceptions: tuple[RuleException, ...] = ()
 
 

@@ -9,7 +9,28 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from middleware.config import ConfigError
 
-__all__ = ["PolicySettings"]
+__all__ = ["PolicySettings", "StreamSettings"]
+
+
+class StreamSettings(BaseModel):
+    """How streamed output is screened.
+
+    ``overlap_chars``: already released text kept as context for the next
+    window. ``max_hold_chars``: the most text held back at once (bounds memory
+    and latency; keep it above the longest pattern you enforce).
+    ``windowed_detectors``: costly (learned) detectors run on windows of
+    ``window_chars`` (or at a sentence end past ``min_window_chars``) instead
+    of on every word; text waits for its window only when a ``hold`` rule
+    needs them.
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    overlap_chars: int = Field(256, ge=0)
+    max_hold_chars: int = Field(2048, ge=64)
+    windowed_detectors: tuple[str, ...] = ("misuse", "injection", "jailbreak")
+    window_chars: int = Field(400, ge=32)
+    min_window_chars: int = Field(80, ge=1)
 
 
 class PolicySettings(BaseModel):
@@ -21,6 +42,7 @@ class PolicySettings(BaseModel):
     HTTP status of a block. ``reload_interval_s``: how often the directory is
     polled for changes (0 turns the watcher off; SIGHUP and the admin
     endpoint still reload). ``enabled: false`` leaves the policy addon out.
+    ``stream``: see :class:`StreamSettings`.
     """
 
     model_config = ConfigDict(frozen=True, extra="forbid")
@@ -30,6 +52,7 @@ class PolicySettings(BaseModel):
     expose_rule_ids: bool = False
     block_status: int = Field(400, ge=400, le=599)
     reload_interval_s: float = Field(5.0, ge=0.0)
+    stream: StreamSettings = StreamSettings()
 
     @classmethod
     def from_mapping(cls, data: Mapping[str, Any]) -> PolicySettings:

@@ -9,7 +9,7 @@ import regex
 from middleware.adapters import Channel, Direction
 from middleware.errors import ApiError
 from middleware.holdback import pattern_hold_from
-from middleware.streaming import ChannelScreen, WindowScreen, WindowVerdict
+from middleware.streaming import ChannelScreen, Window, WindowScreen, WindowVerdict
 
 
 @dataclass(frozen=True)
@@ -49,7 +49,8 @@ class RuleScreening:
         if not active:
             return None
 
-        async def evaluate(window: str, final: bool) -> WindowVerdict:
+        async def evaluate(view: Window) -> WindowVerdict:
+            window, final = view.text, view.final
             hold: int | None = None
             spans: list[tuple[int, int, str]] = []
             for rule in active:

@@ -184,8 +184,10 @@ async def test_upstream_dying_mid_stream_ends_with_error_frame(
     status, _, raw = await _post(http, f"{tollgate.url}/v1/chat/completions", body)
     assert status == 200
     frames = [line[6:] for line in raw.decode().split("\n") if line.startswith("data: ")]
-    assert len(frames) == 3
+    # The role frame, then (text still held back by screening is dropped) the error.
+    assert json.loads(frames[0])["choices"][0]["delta"]["role"] == "assistant"
     assert json.loads(frames[-1])["error"]["type"] == "upstream_error"
+    assert "[DONE]" not in frames
 
 
 async def test_client_disconnect_cancels_upstream(

@@ -1,0 +1,239 @@
+"""Streamed output screened by the policy engine, window by window.
+
+:class:`PolicyStreamScreening` gives each output and reasoning channel of a
+stream a :class:`~middleware.streaming.WindowScreen` whose windows the policy
+engine decides, on the engine and facts the request started with:
+
+- pattern rules and cheap detectors (PII, secrets, obfuscation) run on every
+  window, and text is held only where an inline pattern
+  (:meth:`PolicyEngine.hold_from`) or a detector entity
+  (:func:`~middleware.holdback.entity_hold_from`) may still be in progress;
+- costly learned detectors (``stream.windowed_detectors``) run on coarser
+  windows -- every ``window_chars``, or at a sentence end -- so their cost per
+  stream is bounded; text waits for them only if a ``hold`` rule needs them;
+- ``stream: audit`` rules never hold or change text: their hits are recorded.
+
+Every hit is merged into the request's :class:`PolicyRecord` output decision.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+from collections.abc import Iterable
+from typing import TYPE_CHECKING
+
+from middleware._context import RequestContext
+from middleware.adapters import Channel, Direction, Segment
+from middleware.holdback import entity_hold_from
+from middleware.policy._decision import Decision, FindingSummary, RuleHit, strongest
+from middleware.policy._engine import PolicyEngine
+from middleware.policy._outcome import redactions as outcome_redactions
+from middleware.policy._redaction import apply_redactions
+from middleware.policy._settings import StreamSettings
+from middleware.streaming import ChannelScreen, Window, WindowScreen, WindowVerdict
+
+if TYPE_CHECKING:
+    from middleware.policy._addon import PolicyAddon, PolicyScratch
+
+__all__ = ["PolicyStreamScreening"]
+
+_SENTENCE_END = re.compile(r"[.!?\n]\s*$")
+
+
+class PolicyStreamScreening:
+    """The screens of one stream, bound to one request's policy scratch."""
+
+    def __init__(
+        self,
+        ctx: RequestContext,
+        addon: PolicyAddon,
+        scratch: PolicyScratch,
+        settings: StreamSettings,
+    ) -> None:
+        self._ctx = ctx
+        self._addon = addon
+        self._scratch = scratch
+        self._settings = settings
+        self._hits: dict[str, RuleHit] = {}
+        self._monitored: dict[str, RuleHit] = {}
+        self._findings: dict[str, FindingSummary] = {}
+        self._failed: dict[str, str] = {}
+
+    def open(self, direction: Direction, channel: Channel, choice: int) -> ChannelScreen | None:
+        """A screen for the channel, or ``None`` when no text rule has its direction."""
+        engine = self._scratch.engine
+        rules = [r for r in engine.rules if direction in r.rule.directions and r.uses_text]
+        if not rules:
+            return None
+        windowed = frozenset(self._settings.windowed_detectors)
+        needed = engine.detectors_for(direction)
+        channel_screen = _ChannelPolicy(
+            self,
+            direction,
+            channel,
+            choice,
+            fast=needed - windowed,
+            windowed=needed & windowed,
+            hold_windowed=any(r.rule.stream == "hold" and r.detectors & windowed for r in rules),
+        )
+        return WindowScreen(
+            channel_screen.evaluate,
+            overlap=self._settings.overlap_chars,
+            max_hold=self._settings.max_hold_chars,
+        )
+
+    # -- the record ---------------------------------------------------------------
+
+    def record(self, decision: Decision, enforced: Iterable[RuleHit]) -> None:
+        """Fold one window's outcome into the request's output decision."""
+        for hit in enforced:
+            self._hits[hit.rule_id] = _merge(self._hits.get(hit.rule_id), hit)
+        enforced_ids = set(self._hits)
+        for hit in (*decision.matches, *decision.monitored):
+            if hit.rule_id not in enforced_ids:
+                self._monitored[hit.rule_id] = _merge(self._monitored.get(hit.rule_id), hit)
+        for f in decision.findings:
+            old = self._findings.get(f.kind)
+            self._findings[f.kind] = (
+                f
+                if old is None
+                else FindingSummary(f.kind, max(f.max_score, old.max_score), f.count + old.count)
+            )
+        self._failed.update(decision.failed)
+        hits = tuple(self._hits.values())
+        monitored = tuple(self._monitored.values())
+        output = Decision(
+            direction="output",
+            action=strongest(h.action for h in hits),
+            would_have=strongest(h.action for h in (*hits, *monitored)),
+            revision=self._scratch.engine.revision,
+            matches=hits,
+            monitored=monitored,
+            findings=tuple(sorted(self._findings.values(), key=lambda f: f.kind)),
+            failed=dict(self._failed),
+        )
+        record = dataclasses.replace(self._ctx.state["policy"], output=output)
+        self._ctx.state["policy"] = record
+        if self._ctx.decision != "block":
+            self._ctx.decision = record.action
+
+
+class _ChannelPolicy:
+    """Decides the windows of one channel (see the module docstring)."""
+
+    def __init__(
+        self,
+        owner: PolicyStreamScreening,
+        direction: Direction,
+        channel: Channel,
+        choice: int,
+        *,
+        fast: frozenset[str],
+        windowed: frozenset[str],
+        hold_windowed: bool,
+    ) -> None:
+        self._owner = owner
+        self._direction = direction
+        self._channel = channel
+        self._choice = choice
+        self._fast = fast
+        self._windowed = windowed
+        self._hold_windowed = hold_windowed
+        self._classified_to = 0  # absolute offset the windowed detectors have seen
+
+    async def evaluate(self, window: Window) -> WindowVerdict:
+        """Block, redact and hold for one window."""
+        owner = self._owner
+        scratch = owner._scratch
+        engine = scratch.engine
+        text = window.text
+        decision = await self._decide(engine, text, self._fast)
+        hold: int | None = None
+        if not window.final:
+            hold = engine.hold_from(text, self._direction, scratch.facts)
+            if self._fast:
+                hold = _earliest(hold, entity_hold_from(text))
+        decisions = [(decision, 0, False)]
+        if self._windowed:
+            ran = await self._classify(window, engine)
+            if ran is not None:
+                decisions.append((*ran, True))
+            elif self._hold_windowed and not window.final:
+                hold = _earliest(hold, max(0, self._classified_to - window.start))
+        masks: list[tuple[int, int, str]] = []
+        for dec, offset, coarse in decisions:
+            if coarse:
+                # The coarse pass re-runs pattern rules too: keep only the
+                # rules that needed the windowed detectors.
+                dec = self._only_windowed(engine, dec)
+            enforced = self._enforced(engine, dec)
+            if dec.matches or dec.monitored or dec.failed:
+                owner.record(dec, enforced)
+            blocking = [h for h in enforced if h.action == "block"]
+            if blocking:
+                blocked = dataclasses.replace(dec, matches=tuple(blocking), action="block")
+                error = owner._addon._block_error(blocked, scratch.decision_id, "Response")
+                return WindowVerdict(block=error)
+            by_id = {r.id: r for r in engine.rules}
+            for spans in outcome_redactions(tuple(enforced), by_id).values():
+                for span in spans:
+                    start, end = span.start + offset, span.end + offset
+                    shifted = dataclasses.replace(span, start=0, end=end - start)
+                    masked = apply_redactions(text[start:end], [shifted], scratch.placeholders)
+                    masks.append((start, end, masked))
+        return WindowVerdict(redactions=tuple(masks), hold_from=hold)
+
+    async def _classify(self, window: Window, engine: PolicyEngine) -> tuple[Decision, int] | None:
+        """Run the windowed detectors once enough new text has accumulated."""
+        settings = self._owner._settings
+        end = window.start + len(window.text)
+        fresh = end - self._classified_to
+        due = (
+            window.final
+            or fresh >= settings.window_chars
+            or (fresh >= settings.min_window_chars and _SENTENCE_END.search(window.text))
+        )
+        if not due or fresh <= 0:
+            return None
+        # Classify the new text plus the context the window still holds.
+        offset = max(0, self._classified_to - window.start - settings.overlap_chars)
+        decision = await self._decide(engine, window.text[offset:], self._windowed)
+        self._classified_to = end
+        return decision, offset
+
+    async def _decide(self, engine: PolicyEngine, text: str, names: frozenset[str]) -> Decision:
+        segment = Segment("assistant", text, 0, ("stream",), self._channel, self._choice)
+        scratch = self._owner._scratch
+        return await engine.evaluate([segment], self._direction, scratch.facts, detectors=names)
+
+    def _only_windowed(self, engine: PolicyEngine, decision: Decision) -> Decision:
+        wanted = {r.id for r in engine.rules if r.detectors & self._windowed}
+        return dataclasses.replace(
+            decision,
+            matches=tuple(h for h in decision.matches if h.rule_id in wanted),
+            monitored=tuple(h for h in decision.monitored if h.rule_id in wanted),
+        )
+
+    @staticmethod
+    def _enforced(engine: PolicyEngine, decision: Decision) -> list[RuleHit]:
+        """Enforce-mode hits of ``stream: hold`` rules (audit rules only record)."""
+        modes = {r.id: r.rule.stream for r in engine.rules}
+        return [h for h in decision.matches if modes.get(h.rule_id) == "hold"]
+
+
+def _earliest(a: int | None, b: int | None) -> int | None:
+    if a is None:
+        return b
+    return a if b is None else min(a, b)
+
+
+def _merge(old: RuleHit | None, new: RuleHit) -> RuleHit:
+    if old is None:
+        return dataclasses.replace(new, spans=())
+    return dataclasses.replace(
+        old,
+        count=old.count + new.count,
+        max_score=max(old.max_score, new.max_score),
+        kinds=tuple(sorted({*old.kinds, *new.kinds})),
+    )

@@ -1,0 +1,195 @@
+"""Streamed output screened by the policy engine, through the proxy and the openai client."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import openai
+import pytest
+from aiohttp.test_utils import TestServer
+
+from middleware.access import AccessAddon
+from middleware.addons import Addon
+from middleware.policy import PolicyRecord
+from middleware.policy._addon import PolicyAddon
+from middleware.policy._settings import PolicySettings
+from middleware.streaming import StreamAddon
+from tests.conftest import Running, StartTollgate
+from tests.middleware.policy.conftest import FakeSource
+
+RULES = """
+- id: secrets.redact-output
+  title: Redact AWS keys in outputs
+  categories: [secrets]
+  directions: [output, reasoning]
+  when: {finding: {kind: "secret.*"}}
+  action: redact
+- id: pii.email.redact
+  title: Redact e-mail addresses in outputs
+  categories: [pii]
+  directions: [output]
+  when: {finding: {kind: pii.EMAIL_ADDRESS}}
+  action: redact
+- id: codeword.block
+  title: Block the code word
+  categories: [non_violent_crimes]
+  directions: [output]
+  when: {keywords: {words: [open sesame]}}
+  action: block
+- id: weapons.block
+  title: Block weapons talk
+  categories: [indiscriminate_weapons]
+  directions: [output, reasoning]
+  when: {finding: {kind: "misuse.*"}}
+  action: block
+- id: lighthouse.audit
+  title: Record lighthouse talk without holding the stream
+  categories: [privacy]
+  directions: [output]
+  stream: audit
+  when: {keywords: {words: [lighthouse]}}
+  action: block
+"""
+
+
+class _Recorder(Addon):
+    name = "recorder"
+
+    def __init__(self) -> None:
+        self.records: list[Any] = []
+
+    async def done(self, ctx: Any) -> None:
+        self.records.append(ctx.state.get("policy"))
+
+
+async def _start(
+    upstream: TestServer,
+    start_tollgate: StartTollgate,
+    write_policy: Callable[..., Path],
+    source: FakeSource,
+) -> tuple[Running, _Recorder]:
+    directory = write_policy(RULES)
+    settings = PolicySettings(dir=str(directory), reload_interval_s=0)
+    policy = PolicyAddon(settings, source)
+    recorder = _Recorder()
+    running = await start_tollgate(
+        str(upstream.make_url("")).rstrip("/"),
+        addons=[AccessAddon(), policy, StreamAddon(policy.stream_screening), recorder],
+    )
+    return running, recorder
+
+
+async def _stream(running: Running, mock: dict[str, Any]) -> tuple[str, str, list[str]]:
+    client = openai.AsyncOpenAI(base_url=f"{running.url}/v1", api_key="sk-x", max_retries=0)
+    stream = await client.chat.completions.create(
+        model="demo-chat",
+        messages=[{"role": "user", "content": "hi"}],
+        stream=True,
+        extra_body={"mock": mock},
+    )
+    content: list[str] = []
+    reasoning: list[str] = []
+    finishes: list[str] = []
+    try:
+        async for chunk in stream:
+            if chunk.choices:
+                delta = chunk.choices[0].delta
+                content.append(delta.content or "")
+                reasoning.append(getattr(delta, "reasoning_content", None) or "")
+                if chunk.choices[0].finish_reason:
+                    finishes.append(chunk.choices[0].finish_reason)
+    finally:
+        await client.close()
+    return "".join(content), "".join(reasoning), finishes
+
+
+KEY = "AKIA" + "ABCDEFGHIJKLMNOP"
+
+
+@pytest.mark.parametrize("chunk_chars", [1, 5])
+async def test_secret_split_across_frames_is_redacted(
+    upstream: TestServer,
+    start_tollgate: StartTollgate,
+    write_policy: Callable[..., Path],
+    source: FakeSource,
+    chunk_chars: int,
+) -> None:
+    running, recorder = await _start(upstream, start_tollgate, write_policy, source)
+    reply = f"Your key is {KEY} and mail me at ann@corp.io today."
+    text, _, finishes = await _stream(running, {"reply": reply, "chunk_chars": chunk_chars})
+    assert KEY[:6] not in text
+    assert "ann@" not in text
+    assert text == "Your key is <AWS_ACCESS_KEY> and mail me at <EMAIL_ADDRESS> today."
+    assert finishes == ["stop"]
+    record = recorder.records[-1]
+    assert isinstance(record, PolicyRecord)
+    assert record.output is not None
+    assert {h.rule_id for h in record.output.matches} == {
+        "secrets.redact-output",
+        "pii.email.redact",
+    }
+
+
+async def test_keyword_block_mid_stream(
+    upstream: TestServer,
+    start_tollgate: StartTollgate,
+    write_policy: Callable[..., Path],
+    source: FakeSource,
+) -> None:
+    running, recorder = await _start(upstream, start_tollgate, write_policy, source)
+    reply = "Fine. The phrase is open sesame, and then the door opens."
+    with pytest.raises(openai.APIError) as info:
+        await _stream(running, {"reply": reply, "chunk_chars": 3})
+    assert "content policy" in str(info.value.message)
+    record = recorder.records[-1]
+    assert record.output.action == "block"
+
+
+async def test_violation_in_reasoning_only_is_blocked(
+    upstream: TestServer,
+    start_tollgate: StartTollgate,
+    write_policy: Callable[..., Path],
+    source: FakeSource,
+) -> None:
+    running, _ = await _start(upstream, start_tollgate, write_policy, source)
+    with pytest.raises(openai.APIError):
+        await _stream(
+            running, {"reply": "Here is a safe answer.", "reasoning": "think about nerve agent"}
+        )
+
+
+async def test_audit_rules_record_but_do_not_hold_or_block(
+    upstream: TestServer,
+    start_tollgate: StartTollgate,
+    write_policy: Callable[..., Path],
+    source: FakeSource,
+) -> None:
+    running, recorder = await _start(upstream, start_tollgate, write_policy, source)
+    text, _, finishes = await _stream(running, {"reply": "The lighthouse is tall."})
+    assert text == "The lighthouse is tall."
+    assert finishes == ["stop"]
+    record = recorder.records[-1]
+    assert record.output is not None
+    assert record.output.action == "allow"
+    assert [h.rule_id for h in record.output.monitored] == ["lighthouse.audit"]
+
+
+async def test_streamed_text_equals_the_non_streamed_response(
+    upstream: TestServer,
+    start_tollgate: StartTollgate,
+    write_policy: Callable[..., Path],
+    source: FakeSource,
+) -> None:
+    running, _ = await _start(upstream, start_tollgate, write_policy, source)
+    reply = f"Mail bo@x.org; key {KEY}; tide notes; end."
+    streamed, _, _ = await _stream(running, {"reply": reply, "chunk_chars": 2})
+    client = openai.AsyncOpenAI(base_url=f"{running.url}/v1", api_key="sk-x", max_retries=0)
+    whole = await client.chat.completions.create(
+        model="demo-chat",
+        messages=[{"role": "user", "content": "hi"}],
+        extra_body={"mock": {"reply": reply}},
+    )
+    await client.close()
+    assert streamed == whole.choices[0].message.content
