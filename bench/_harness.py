@@ -49,7 +49,7 @@ def wait_http(url: str, timeout: float = 20.0) -> None:
 @contextmanager
 def process(
     args: Sequence[str], ready_url: str, env: dict[str, str] | None = None
-) -> Iterator[None]:
+) -> Iterator[subprocess.Popen[bytes]]:
     full_env = {k: v for k, v in os.environ.items() if not k.startswith("TOLLGATE_")}
     full_env.update(env or {})
     full_env.setdefault("PYTHONPATH", str(ROOT))
@@ -61,8 +61,8 @@ def process(
         stderr=subprocess.DEVNULL,
     )
     try:
-        wait_http(ready_url)
-        yield
+        wait_http(ready_url, timeout=90)
+        yield proc
     finally:
         proc.terminate()
         try:
@@ -131,6 +131,13 @@ def load(
 ) -> LoadResult:
     """Drive ``url`` with ``concurrency`` clients for ``seconds``."""
     return asyncio.run(_load(url, body, concurrency, seconds, stream))
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process so far (Linux ``/proc``)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    ticks = os.sysconf("SC_CLK_TCK")
+    return (int(fields[11]) + int(fields[12])) / ticks
 
 
 def median_of(rounds: list[LoadResult], metric: Callable[[LoadResult], float]) -> float:

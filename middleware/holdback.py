@@ -11,6 +11,8 @@ conservative rule of thumb over the characters entities are made of.
 
 from __future__ import annotations
 
+import re
+
 import regex
 
 __all__ = ["entity_hold_from", "pattern_hold_from"]
@@ -18,6 +20,7 @@ __all__ = ["entity_hold_from", "pattern_hold_from"]
 # Entities detectors look for (card numbers, phones, ids, keys, emails, IPs)
 # are runs of these characters; prose words and spaces between them are not.
 _ENTITYISH = regex.compile(r"[\p{N}@:/+=_\-.#]|[\p{L}\p{N}]{12,}")
+_QUICK = re.compile(r"[\d@]|\S{12,}")
 _TRAILING_RUN = regex.compile(r"(?:\S*[\p{N}@]\S*[ \t()\-.]*){1,8}\Z|\S{12,}\Z")
 
 
@@ -38,6 +41,9 @@ def entity_hold_from(window: str, *, max_len: int = 128) -> int | None:
     ``max_len`` characters; ordinary prose is released at once.
     """
     tail_start = max(0, len(window) - max_len)
+    # Fast exit for prose: no digit, "@" or long token near the end.
+    if not _QUICK.search(window, tail_start):
+        return None
     match = _TRAILING_RUN.search(window, pos=tail_start)
     if match is None or match.start() == match.end():
         return None

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import copy
 from collections.abc import Mapping
 from typing import Any
 
@@ -62,8 +61,27 @@ def opt_number(body: Mapping[str, Any], name: str, *, low: float, high: float) -
 
 
 def rebuild_copy(body: Any, replacements: Mapping[tuple[str | int, ...], str]) -> Any:
-    """Deep-copy ``body`` and write each replacement at its path."""
-    out = copy.deepcopy(body)
+    """A copy of ``body`` with each replacement written at its path.
+
+    Only the containers along the replaced paths are copied (copy on write);
+    everything else is shared with ``body``, which is never modified. A full
+    deep copy per streamed frame cost more than screening the frame.
+    """
+    out = _shallow(body)
+    for path in replacements:
+        node = out
+        for key in path[:-1]:
+            child = _shallow(node[key])
+            node[key] = child
+            node = child
     for path, text in replacements.items():
         replace_at(out, path, text)
     return out
+
+
+def _shallow(value: Any) -> Any:
+    if isinstance(value, dict):
+        return dict(value)
+    if isinstance(value, list):
+        return list(value)
+    return value

@@ -62,6 +62,9 @@ class PolicyEngine:
         self.source = source
         self.available = frozenset(source.kinds())
         self.max_match_chars = longest_match(rules)
+        self._live_memo: dict[tuple[RequestFacts, dt.date], list[CompiledRule]] = {}
+        self._excepted_memo: dict[tuple[RequestFacts, dt.date], tuple[str, ...]] = {}
+        self.by_id: Mapping[str, CompiledRule] = {r.id: r for r in rules}
 
     @classmethod
     def compile(cls, policy_set: PolicySet, source: FindingSource) -> PolicyEngine:
@@ -101,8 +104,12 @@ class PolicyEngine:
         (a stream screener runs costly detectors on coarser windows).
         """
         plan = self._plan(segments, direction, _facts(facts), today, detectors)
-        scans = await asyncio.gather(*(self._scan(s.text, n) for s, n in _todo(plan)))
-        return self._decide(plan, direction, _facts(facts), list(scans))
+        todo = _todo(plan)
+        if len(todo) == 1:  # one segment (a stream window): no task per scan
+            scans = [await self._scan(todo[0][0].text, todo[0][1])]
+        else:
+            scans = list(await asyncio.gather(*(self._scan(s.text, n) for s, n in todo)))
+        return self._decide(plan, direction, _facts(facts), scans)
 
     def evaluate_sync(
         self,
@@ -138,8 +145,7 @@ class PolicyEngine:
         only: Collection[str] | None = None,
     ) -> _Plan:
         live = self._live(facts, today)
-        day = today or dt.datetime.now(dt.UTC).date()
-        excepted = tuple(r.id for r in self.rules if r.excepted(facts, day))
+        excepted = self._excepted(facts, today)
         dirs = tuple(segment_direction(s, direction) for s in segments)
         per_seg = tuple(
             tuple(r for r in live if r.uses_text and d in r.rule.directions) for d in dirs
@@ -156,14 +162,40 @@ class PolicyEngine:
         return _Plan(tuple(segments), dirs, per_seg, names, request_rules, excepted)
 
     def _live(self, facts: RequestFacts, today: dt.date | None) -> list[CompiledRule]:
-        """Rules not excepted and not ruled out by their fact guard."""
+        """Rules not excepted and not ruled out by their fact guard.
+
+        Memoised per (facts, day): a stream evaluates many windows with the
+        same facts, and this loop over every rule's exceptions and guard
+        dominated a window's cost. The memo is bounded and derived only from
+        immutable inputs, so the engine stays immutable in behaviour.
+        """
         day = today or dt.datetime.now(dt.UTC).date()
-        probe = SegmentInput("", None, (), facts)
-        return [
-            r
-            for r in self.rules
-            if not r.excepted(facts, day) and (r.guard is None or r.guard.test(probe) is not None)
-        ]
+        key = (facts, day)
+        live = self._live_memo.get(key)
+        if live is None:
+            probe = SegmentInput("", None, (), facts)
+            live = [
+                r
+                for r in self.rules
+                if not r.excepted(facts, day)
+                and (r.guard is None or r.guard.test(probe) is not None)
+            ]
+            if len(self._live_memo) >= 1024:
+                self._live_memo.clear()
+            self._live_memo[key] = live
+        return live
+
+    def _excepted(self, facts: RequestFacts, today: dt.date | None) -> tuple[str, ...]:
+        """Ids of rules an unexpired exception skips for ``facts`` (memoised like ``_live``)."""
+        day = today or dt.datetime.now(dt.UTC).date()
+        key = (facts, day)
+        found = self._excepted_memo.get(key)
+        if found is None:
+            found = tuple(r.id for r in self.rules if r.excepted(facts, day))
+            if len(self._excepted_memo) >= 1024:
+                self._excepted_memo.clear()
+            self._excepted_memo[key] = found
+        return found
 
     def hold_from(
         self,

@@ -38,7 +38,7 @@ if TYPE_CHECKING:
 
 __all__ = ["PolicyStreamScreening"]
 
-_SENTENCE_END = re.compile(r"[.!?\n]\s*$")
+_SENTENCE_END = re.compile(r"[.!?\n]+(?:\s+|$)")
 
 
 class PolicyStreamScreening:
@@ -66,7 +66,8 @@ class PolicyStreamScreening:
         rules = [r for r in engine.rules if direction in r.rule.directions and r.uses_text]
         if not rules:
             return None
-        windowed = frozenset(self._settings.windowed_detectors)
+        # Detectors this deployment lacks cannot be waited for.
+        windowed = frozenset(self._settings.windowed_detectors) & engine.available
         needed = engine.detectors_for(direction)
         channel_screen = _ChannelPolicy(
             self,
@@ -168,15 +169,14 @@ class _ChannelPolicy:
                 # rules that needed the windowed detectors.
                 dec = self._only_windowed(engine, dec)
             enforced = self._enforced(engine, dec)
-            if dec.matches or dec.monitored or dec.failed:
+            if dec.matches or dec.monitored or not dec.failed.keys() <= owner._failed.keys():
                 owner.record(dec, enforced)
             blocking = [h for h in enforced if h.action == "block"]
             if blocking:
                 blocked = dataclasses.replace(dec, matches=tuple(blocking), action="block")
                 error = owner._addon._block_error(blocked, scratch.decision_id, "Response")
                 return WindowVerdict(block=error)
-            by_id = {r.id: r for r in engine.rules}
-            for spans in outcome_redactions(tuple(enforced), by_id).values():
+            for spans in outcome_redactions(tuple(enforced), engine.by_id).values():
                 for span in spans:
                     start, end = span.start + offset, span.end + offset
                     shifted = dataclasses.replace(span, start=0, end=end - start)
@@ -185,21 +185,30 @@ class _ChannelPolicy:
         return WindowVerdict(redactions=tuple(masks), hold_from=hold)
 
     async def _classify(self, window: Window, engine: PolicyEngine) -> tuple[Decision, int] | None:
-        """Run the windowed detectors once enough new text has accumulated."""
+        """Run the windowed detectors once enough new text has accumulated.
+
+        Due at the end of the stream, after ``window_chars`` new characters,
+        or at the last sentence end once ``min_window_chars`` have come.
+        """
         settings = self._owner._settings
-        end = window.start + len(window.text)
-        fresh = end - self._classified_to
-        due = (
-            window.final
-            or fresh >= settings.window_chars
-            or (fresh >= settings.min_window_chars and _SENTENCE_END.search(window.text))
-        )
-        if not due or fresh <= 0:
+        text = window.text
+        fresh_from = max(0, self._classified_to - window.start)
+        fresh = len(text) - fresh_from
+        if fresh <= 0:
             return None
-        # Classify the new text plus the context the window still holds.
-        offset = max(0, self._classified_to - window.start - settings.overlap_chars)
-        decision = await self._decide(engine, window.text[offset:], self._windowed)
-        self._classified_to = end
+        cut: int | None = None
+        if window.final or fresh >= settings.window_chars:
+            cut = len(text)
+        elif fresh >= settings.min_window_chars:
+            ends = [m.end() for m in _SENTENCE_END.finditer(text, fresh_from)]
+            if ends and ends[-1] - fresh_from >= settings.min_window_chars:
+                cut = ends[-1]
+        if cut is None:
+            return None
+        # The new text plus the already classified context the window holds.
+        offset = max(0, fresh_from - settings.overlap_chars)
+        decision = await self._decide(engine, text[offset:cut], self._windowed)
+        self._classified_to = window.start + cut
         return decision, offset
 
     async def _decide(self, engine: PolicyEngine, text: str, names: frozenset[str]) -> Decision:
@@ -218,8 +227,8 @@ class _ChannelPolicy:
     @staticmethod
     def _enforced(engine: PolicyEngine, decision: Decision) -> list[RuleHit]:
         """Enforce-mode hits of ``stream: hold`` rules (audit rules only record)."""
-        modes = {r.id: r.rule.stream for r in engine.rules}
-        return [h for h in decision.matches if modes.get(h.rule_id) == "hold"]
+        by_id = engine.by_id
+        return [h for h in decision.matches if by_id[h.rule_id].rule.stream == "hold"]
 
 
 def _earliest(a: int | None, b: int | None) -> int | None:
