@@ -21,6 +21,7 @@ from middleware._context import ProxyRequest
 from middleware.access import AccessAddon
 from middleware.adapters import default_adapters
 from middleware.addons import Addon
+from middleware.audit import AuditAddon
 from middleware.config import Config
 from middleware.errors import ApiError
 from middleware.pipeline import Pipeline
@@ -63,6 +64,7 @@ def build_addons(config: Config) -> list[Addon]:
     then identity, throttle (admission), policy (input/output screening).
     """
     addons: list[Addon] = [AccessAddon(log_requests=config.logging.access_log)]
+    addons.append(AuditAddon.from_config(config))  # last: its done() sees every final state
     return addons
 
 
