@@ -19,11 +19,16 @@ from middleware import metrics
 from middleware._context import RequestContext
 from middleware.addons import Addon
 
-__all__ = ["AccessAddon", "AccessMark", "stream_termination"]
+__all__ = ["AccessAddon", "AccessMark", "stream_termination", "upstream_error_reason"]
 
 log = structlog.get_logger("tollgate.access")
 
 _PASSED_THROUGH = frozenset({"client_disconnect", "cancelled", "malformed_stream"})
+_UPSTREAM_ERROR_CODES = {
+    "upstream_unreachable": "unreachable",
+    "upstream_timeout": "timeout",
+    "upstream_response_too_large": "too_large",
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,6 +70,20 @@ def stream_termination(ctx: RequestContext) -> str | None:
     if ctx.error in _PASSED_THROUGH:
         return ctx.error
     return "upstream_error"
+
+
+def upstream_error_reason(ctx: RequestContext, termination: str | None) -> str | None:
+    """Why the upstream failed this request (an ``UPSTREAM_ERROR_REASONS`` value), or None."""
+    if ctx.error in _UPSTREAM_ERROR_CODES:
+        return _UPSTREAM_ERROR_CODES[ctx.error]
+    status = ctx.upstream_status
+    if status is not None and status >= 500:
+        return "http_5xx"
+    if status == 429:
+        return "http_429"
+    if termination == "upstream_error":
+        return "stream_interrupted"
+    return None
 
 
 def _decisions(record: Any) -> Iterable[Any]:
@@ -143,6 +162,9 @@ class AccessAddon(Addon):
             overhead = timings["input_screening"] + timings.get("output_screening", 0.0)
             metrics.OVERHEAD_DURATION.labels(route).observe(overhead)
         reason = stream_termination(ctx)
+        failed = upstream_error_reason(ctx, reason)
+        if failed is not None:
+            metrics.UPSTREAM_ERRORS.labels(route, failed).inc()
         if reason is not None:
             metrics.STREAM_TERMINATIONS.labels(route, reason).inc()
             held = _get(ctx.state.get("stream"), "held_back_max_chars")

@@ -71,6 +71,8 @@ __all__ += [
     "OTHER",
     "OVERHEAD_DURATION",
     "TTFT_DURATION",
+    "UPSTREAM_ERRORS",
+    "UPSTREAM_ERROR_REASONS",
     "bounded",
     "exposition",
     "label_name",
@@ -97,6 +99,18 @@ OVERHEAD_DURATION = Histogram(
     "admit, screen input) plus, for non-streamed responses, screening the output.",
     ["route"],
     buckets=(0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5),
+)
+
+#: Why the upstream failed a request: an error status, unreachable, timed out
+#: (first byte or idle), response too large, or a stream cut short.
+UPSTREAM_ERROR_REASONS: frozenset[str] = frozenset(
+    {"http_5xx", "http_429", "unreachable", "timeout", "too_large", "stream_interrupted"}
+)
+UPSTREAM_ERRORS = Counter(
+    "tollgate_upstream_errors_total",
+    "Requests the upstream failed, by route and reason (http_5xx, http_429, unreachable, "
+    "timeout, too_large, stream_interrupted).",
+    ["route", "reason"],
 )
 
 

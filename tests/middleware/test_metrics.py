@@ -148,3 +148,29 @@ def test_observe_detector_counts_runs_hits_errors_and_timeouts() -> None:
     assert [a - b for a, b in zip(after, before, strict=True)] == [3, 1, 3]
     errors = _value("tollgate_detector_errors_total", detector="unit_test_det", reason="timeout")
     assert errors == timeouts + 1
+
+
+async def test_upstream_errors_are_counted_by_reason(
+    upstream: Any, start_tollgate: StartTollgate, http: aiohttp.ClientSession
+) -> None:
+    running = await _start(start_tollgate, upstream)
+    labels = {"route": "openai_chat", "reason": "http_5xx"}
+    before = _value("tollgate_upstream_errors_total", **labels)
+    body = chat_body(mock={"status": 503})
+    async with http.post(f"{running.url}/v1/chat/completions", json=body) as resp:
+        assert resp.status == 503
+    assert _value("tollgate_upstream_errors_total", **labels) == before + 1
+
+
+async def test_unreachable_upstream_is_counted(
+    start_tollgate: StartTollgate, http: aiohttp.ClientSession
+) -> None:
+    audit = AuditAddon(parse_audit_settings({"sinks": []}), key=b"k")
+    running = await start_tollgate(
+        "http://127.0.0.1:9", addons=[AccessAddon(log_requests=False), audit]
+    )
+    labels = {"route": "openai_chat", "reason": "unreachable"}
+    before = _value("tollgate_upstream_errors_total", **labels)
+    async with http.post(f"{running.url}/v1/chat/completions", json=chat_body()) as resp:
+        assert resp.status == 502
+    assert _value("tollgate_upstream_errors_total", **labels) == before + 1
