@@ -74,6 +74,8 @@ def stream_termination(ctx: RequestContext) -> str | None:
 
 def upstream_error_reason(ctx: RequestContext, termination: str | None) -> str | None:
     """Why the upstream failed this request (an ``UPSTREAM_ERROR_REASONS`` value), or None."""
+    if termination == "upstream_error" and ctx.error == "upstream_unreachable":
+        return "stream_interrupted"  # the connection dropped after the stream had begun
     if ctx.error in _UPSTREAM_ERROR_CODES:
         return _UPSTREAM_ERROR_CODES[ctx.error]
     status = ctx.upstream_status
