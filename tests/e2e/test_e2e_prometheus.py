@@ -95,7 +95,7 @@ class Stack:
 async def _wait_http(http: aiohttp.ClientSession, url: str, proc: subprocess.Popen[bytes]) -> None:
     for _ in range(300):
         if proc.poll() is not None:
-            pytest.fail(f"{proc.args[0]} exited with {proc.returncode}")
+            pytest.fail(f"{url}: the process exited with {proc.returncode}")
         try:
             async with http.get(url) as resp:
                 if resp.status == 200:
