@@ -19,7 +19,13 @@ from middleware import metrics
 from middleware._context import RequestContext
 from middleware.addons import Addon
 
-__all__ = ["AccessAddon", "AccessMark", "stream_termination", "upstream_error_reason"]
+__all__ = [
+    "AccessAddon",
+    "AccessMark",
+    "held_back_chars",
+    "stream_termination",
+    "upstream_error_reason",
+]
 
 log = structlog.get_logger("tollgate.access")
 
@@ -65,11 +71,31 @@ def stream_termination(ctx: RequestContext) -> str | None:
     stated = _get(ctx.state.get("stream"), "termination")
     if stated is not None:
         return metrics.bounded(stated, metrics.STREAM_TERMINATION_REASONS)
+    if ctx.state.get("stream_blocked"):
+        return "content_filter"
     if ctx.error is None:
         return "content_filter" if ctx.decision == "block" else "complete"
     if ctx.error in _PASSED_THROUGH:
         return ctx.error
     return "upstream_error"
+
+
+def held_back_chars(ctx: RequestContext) -> int | None:
+    """The most characters the stream screener held back at once (None: not screened).
+
+    Read from ``ctx.state["stream"]``: a stated ``held_back_max_chars``, or
+    the largest ``max_held`` of its per-channel ``screens``.
+    """
+    st = ctx.state.get("stream")
+    stated = _get(st, "held_back_max_chars")
+    if isinstance(stated, int):
+        return stated
+    screens = _get(st, "screens")
+    if not isinstance(screens, Mapping):
+        return None
+    held = [_get(s, "max_held") for s in screens.values() if s is not None]
+    counts = [h for h in held if isinstance(h, int)]
+    return max(counts) if counts else None
 
 
 def upstream_error_reason(ctx: RequestContext, termination: str | None) -> str | None:
@@ -169,8 +195,8 @@ class AccessAddon(Addon):
             metrics.UPSTREAM_ERRORS.labels(route, failed).inc()
         if reason is not None:
             metrics.STREAM_TERMINATIONS.labels(route, reason).inc()
-            held = _get(ctx.state.get("stream"), "held_back_max_chars")
-            if isinstance(held, int | float):
+            held = held_back_chars(ctx)
+            if held is not None:
                 metrics.STREAM_HELD_BACK.labels(route).observe(held)
         for decided in _decisions(ctx.state.get("policy")):
             direction = metrics.bounded(

@@ -39,7 +39,21 @@ from typing import Any, ClassVar
 
 from middleware._context import RequestContext, SseEvent
 
-__all__ = ["Addon"]
+__all__ = ["Addon", "StreamStop"]
+
+
+class StreamStop(Exception):
+    """Raised from ``stream_event`` to end a stream now (a mid-stream block).
+
+    The pipeline sends ``events`` as the last thing the client receives, stops
+    reading the upstream (the connection is closed, cancelling the
+    generation) and skips the remaining ``stream_end`` hooks; ``done`` hooks
+    still run.
+    """
+
+    def __init__(self, events: list[SseEvent]) -> None:
+        super().__init__("stream stopped")
+        self.events = events
 
 
 class Addon:

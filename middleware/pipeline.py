@@ -25,7 +25,7 @@ from multidict import CIMultiDict, CIMultiDictProxy
 
 from middleware._context import ProxyRequest, RequestContext, SseEvent
 from middleware.adapters import AdapterError, AdapterRegistry
-from middleware.addons import Addon
+from middleware.addons import Addon, StreamStop
 from middleware.errors import ApiError
 from middleware.headers import request_headers_for_upstream, response_headers_for_client
 from middleware.sse import SseParser
@@ -263,12 +263,9 @@ class Pipeline:
     async def _relay(
         self, ctx: RequestContext, resp: UpstreamResponse
     ) -> AsyncGenerator[bytes, None]:
-        first = True
         try:
             async for chunk in resp.iter_chunks():
-                if first:
-                    ctx.timings["ttfb"] = time.perf_counter() - ctx.started
-                    first = False
+                ctx.timings.setdefault("ttfb", time.perf_counter() - ctx.started)
                 yield chunk
         except ApiError as exc:
             ctx.error = exc.code or "upstream_error"
@@ -278,34 +275,50 @@ class Pipeline:
         self, ctx: RequestContext, resp: UpstreamResponse
     ) -> AsyncGenerator[bytes, None]:
         parser = SseParser()
-        first = True
-        try:
-            async for chunk in resp.iter_chunks():
-                if first:
-                    ctx.timings["ttfb"] = time.perf_counter() - ctx.started
-                    first = False
-                out = bytearray()
-                for event in parser.feed(chunk):
-                    for ev in await self._through_stream_hooks(ctx, event, 0):
-                        out += ev.encode()
-                if out:
-                    yield bytes(out)
-            tail = parser.flush()
-        except ApiError as exc:
-            ctx.error = exc.code or "upstream_error"
-            tail = []
-        except ValueError:
-            ctx.error = "malformed_stream"
-            tail = []
+        failure: ApiError | None = None
         out = bytearray()
-        for event in tail:
-            for ev in await self._through_stream_hooks(ctx, event, 0):
+        try:
+            try:
+                async for chunk in resp.iter_chunks():
+                    ctx.timings.setdefault("ttfb_upstream", time.perf_counter() - ctx.started)
+                    for event in parser.feed(chunk):
+                        for ev in await self._through_stream_hooks(ctx, event, 0):
+                            out += ev.encode()
+                    if out:
+                        ctx.timings.setdefault("ttfb", time.perf_counter() - ctx.started)
+                        yield bytes(out)
+                        out.clear()
+                tail = parser.flush()
+            except ApiError as exc:
+                ctx.error = exc.code or "upstream_error"
+                failure = exc
+                tail = []
+            except ValueError:
+                ctx.error = "malformed_stream"
+                failure = ApiError(
+                    502,
+                    "The upstream sent a malformed stream.",
+                    type="upstream_error",
+                    code="malformed_stream",
+                )
+                tail = []
+            for event in tail:
+                for ev in await self._through_stream_hooks(ctx, event, 0):
+                    out += ev.encode()
+            for i, addon in enumerate(self._stream_hooks):
+                for ev in await addon.stream_end(ctx):
+                    for final in await self._through_stream_hooks(ctx, ev, i + 1):
+                        out += final.encode()
+            if failure is not None:
+                out += SseEvent(data=failure.body_bytes().decode()).encode()
+        except StreamStop as stop:
+            # An addon ended the stream (a mid-stream block): what was already
+            # released goes out, then its final events; the exchange closes
+            # the upstream, which cancels the generation.
+            for ev in stop.events:
                 out += ev.encode()
-        for i, addon in enumerate(self._stream_hooks):
-            for ev in await addon.stream_end(ctx):
-                for final in await self._through_stream_hooks(ctx, ev, i + 1):
-                    out += final.encode()
         if out:
+            ctx.timings.setdefault("ttfb", time.perf_counter() - ctx.started)
             yield bytes(out)
 
     async def _through_stream_hooks(

@@ -7,6 +7,7 @@ from types import SimpleNamespace
 from typing import Any
 
 import aiohttp
+import regex
 from prometheus_client import REGISTRY
 
 from middleware import metrics
@@ -14,7 +15,9 @@ from middleware._context import RequestContext
 from middleware.access import AccessAddon
 from middleware.addons import Addon
 from middleware.audit import AuditAddon, parse_audit_settings
+from middleware.streaming import StreamAddon, StreamScreening
 from tests.conftest import Running, StartTollgate, chat_body
+from tests.middleware.stream_rules import Rule, RuleScreening
 
 
 def _value(name: str, **labels: str) -> float:
@@ -174,3 +177,39 @@ async def test_unreachable_upstream_is_counted(
     async with http.post(f"{running.url}/v1/chat/completions", json=chat_body()) as resp:
         assert resp.status == 502
     assert _value("tollgate_upstream_errors_total", **labels) == before + 1
+
+
+def _screened(rules: list[Rule]) -> StreamAddon:
+    async def factory(ctx: RequestContext) -> StreamScreening | None:
+        return RuleScreening(rules)
+
+    return StreamAddon(factory)
+
+
+EMAIL = regex.compile(r"[\w.]+@[\w.]+\.\w+")
+
+
+async def test_stream_screener_hold_back_is_observed(
+    upstream: Any, start_tollgate: StartTollgate, http: aiohttp.ClientSession
+) -> None:
+    running = await _start(start_tollgate, upstream, _screened([Rule(EMAIL, "redact")]))
+    name = "tollgate_stream_held_back_characters_count"
+    before = _value(name, route="openai_chat")
+    body = chat_body(stream=True, mock={"reply": "write to jane@example.org now", "chunk_chars": 2})
+    async with http.post(f"{running.url}/v1/chat/completions", json=body) as resp:
+        await resp.read()
+    assert _value(name, route="openai_chat") == before + 1
+    assert _value("tollgate_stream_held_back_characters_sum", route="openai_chat") > 0
+
+
+async def test_mid_stream_block_counts_as_content_filter(
+    upstream: Any, start_tollgate: StartTollgate, http: aiohttp.ClientSession
+) -> None:
+    running = await _start(start_tollgate, upstream, _screened([Rule(EMAIL, "block")]))
+    labels = {"route": "openai_chat", "reason": "content_filter"}
+    before = _value("tollgate_stream_terminations_total", **labels)
+    body = chat_body(stream=True, mock={"reply": "write to jane@example.org now", "chunk_chars": 2})
+    async with http.post(f"{running.url}/v1/chat/completions", json=body) as resp:
+        text = await resp.text()
+    assert "content_filter" in text
+    assert _value("tollgate_stream_terminations_total", **labels) == before + 1
