@@ -96,6 +96,8 @@ ALL_REQUESTS = rate(REQUESTS)
 BLOCKS_BY_CATEGORY = rate(
     "tollgate_policy_rule_matches_total", "category", 'action="block", mode="enforce"'
 )
+# All requests, never zero: a denominator for per-label ratios (``on() group_left()``).
+REQUEST_FLOOR = f"clamp_min({ALL_REQUESTS}, 1e-9)"
 CACHE_HITS = rate("tollgate_detector_cache_hits_total")
 DETECTOR_RUNS = rate("tollgate_detector_runs_total")
 
@@ -147,7 +149,11 @@ OVERVIEW: tuple[tuple[str, tuple[Panel, ...]], ...] = (
             Panel("Responses by status", (Query(rate(REQUESTS, "status"), "{{status}}"),), "reqps"),
             Panel(
                 "Block rate by category",
-                (Query(f"{BLOCKS_BY_CATEGORY} / clamp_min({ALL_REQUESTS}, 1e-9)", "{{category}}"),),
+                (
+                    Query(
+                        f"{BLOCKS_BY_CATEGORY} / on() group_left() {REQUEST_FLOOR}", "{{category}}"
+                    ),
+                ),
                 "percentunit",
                 width=12,
                 description="Enforced block rules that fired, per request, by the rule's category.",
