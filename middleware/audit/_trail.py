@@ -63,6 +63,7 @@ class AuditTrail:
         self._chain = HmacChain(key)
         self._gap = 0
         self._started = False
+        self._loop: asyncio.AbstractEventLoop | None = None
         self._logger = structlog.wrap_logger(
             _QueueLogger(self),
             processors=[self._link, self._render],
@@ -85,6 +86,7 @@ class AuditTrail:
             self._chain = HmacChain(self._key, ChainState(int(newest["seq"]), newest["mac"]))
         for writer in self.writers:
             writer.start()
+        self._loop = asyncio.get_running_loop()
         self._started = True
 
     async def close(self) -> None:
@@ -115,6 +117,18 @@ class AuditTrail:
             gap, self._gap = self._gap, 0
             self._emit({"event": "audit_gap", "v": 1, "dropped": gap, "time": _now()})
         self._emit(event)
+        return True
+
+    def record_threadsafe(self, event: Mapping[str, Any]) -> bool:
+        """:meth:`record` from any thread: off the trail's loop it is scheduled onto it."""
+        loop = self._loop
+        try:
+            here = asyncio.get_running_loop()
+        except RuntimeError:
+            here = None
+        if loop is None or here is loop or loop.is_closed():
+            return self.record(event)
+        loop.call_soon_threadsafe(self.record, event)
         return True
 
     def _emit(self, event: Mapping[str, Any]) -> None:
@@ -175,14 +189,15 @@ def record_reload(
 
     ``result`` is ``success``, ``failure`` or ``unchanged``; ``revision`` the
     revision serving afterwards; ``error`` why a reload failed; ``trigger``
-    what started it (``startup``, ``watch``, ``sighup``, ``admin``). Call it
-    on the event loop. Returns False when no trail is active (audit disabled,
-    not started) or the event had to be dropped.
+    what started it (``startup``, ``watch``, ``sighup``, ``admin``). Safe to
+    call from any thread (a reload in a worker thread is handed to the loop).
+    Returns False when no trail is active (audit disabled, not started) or
+    the event had to be dropped.
     """
     trail = _active
     if trail is None:
         return False
-    return trail.record(
+    return trail.record_threadsafe(
         reload_event(
             result=result,
             revision=revision,

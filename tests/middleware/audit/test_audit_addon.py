@@ -192,6 +192,16 @@ async def test_record_reload_writes_a_chained_event(
     assert verify_files([path], KEY).ok
 
 
+async def test_record_reload_from_a_worker_thread_lands_in_the_chain(
+    tmp_path: Path, upstream: Any, start_tollgate: StartTollgate
+) -> None:
+    path = tmp_path / "audit.jsonl"
+    await _start(start_tollgate, upstream, file_audit(path))
+    await asyncio.to_thread(record_reload, result="success", revision="r2", trigger="watch")
+    (event,) = await _wait_lines(path, 1)
+    assert (event["event"], event["revision"], event["seq"]) == ("policy_reload", "r2", 1)
+
+
 async def test_fail_closed_refuses_requests_while_the_trail_is_broken(
     upstream: Any, start_tollgate: StartTollgate, http: aiohttp.ClientSession
 ) -> None:
