@@ -36,6 +36,7 @@ import pytest
 import yaml
 from prometheus_client.parser import text_string_to_metric_families
 
+from middleware.audit import verify_files
 from tests.conftest import chat_body
 from tests.e2e._deploy import (
     PROMETHEUS,
@@ -143,6 +144,7 @@ class Stack:
     admin_url: str
     prometheus_url: str
     redis: subprocess.Popen[bytes]
+    audit_log: Path
 
 
 async def _wait_http(http: aiohttp.ClientSession, url: str, proc: subprocess.Popen[bytes]) -> None:
@@ -231,6 +233,7 @@ async def stack(tmp_path: Path) -> AsyncIterator[Stack]:
             f"http://127.0.0.1:{admin}",
             f"http://127.0.0.1:{prom_port}",
             redis,
+            tmp_path / "audit.jsonl",
         )
         async with aiohttp.ClientSession() as http:
             await _wait_http(http, f"{running.admin_url}/readyz", tollgate)
@@ -382,3 +385,10 @@ async def test_every_dashboard_and_alert_expression_returns_data(stack: Stack) -
             await asyncio.sleep(0.2)
         assert expected <= names
         assert "TollgateAuditEventsDropped" not in names
+
+    # The audit trail of all that: intact, and free of the secrets that were sent.
+    trail = stack.audit_log.read_text()
+    assert len(trail.splitlines()) >= sent
+    for secret in ("AKIAZ3MSJV4WQF7TPL2N", "jane.doe@example.com", LIMITED_KEY, RISKY_KEY):
+        assert secret not in trail
+    assert verify_files([stack.audit_log], KEY.encode()).ok
