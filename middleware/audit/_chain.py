@@ -26,22 +26,34 @@ GENESIS = "0" * 64
 def _finite(value: Any) -> Any:
     if isinstance(value, float) and not math.isfinite(value):
         return None
-    if isinstance(value, Mapping):
+    if isinstance(value, dict):
         return {str(k): _finite(v) for k, v in value.items()}
     if isinstance(value, list | tuple):
         return [_finite(v) for v in value]
     return value
 
 
+def _dumps(value: Any) -> str:
+    return json.dumps(
+        value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False
+    )
+
+
 def canonical(event: Mapping[str, Any]) -> str:
-    """The one serialisation that is MACed and written: sorted keys, no spaces."""
-    return json.dumps(_finite(event), sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    """The serialisation that is MACed: sorted keys, no spaces, NaN/inf as null."""
+    try:
+        return _dumps(event)
+    except ValueError:  # a non-finite float somewhere: rare, so only then walk the event
+        return _dumps(_finite(dict(event)))
+
+
+def _mac(key: bytes, body: str) -> str:
+    return hmac.new(key, body.encode(), hashlib.sha256).hexdigest()
 
 
 def compute_mac(key: bytes, event: Mapping[str, Any]) -> str:
-    """HMAC-SHA256 (hex) of ``event`` without its ``mac`` field."""
-    body = {k: v for k, v in event.items() if k != "mac"}
-    return hmac.new(key, canonical(body).encode(), hashlib.sha256).hexdigest()
+    """HMAC-SHA256 (hex) of ``event``'s canonical JSON without its ``mac`` field."""
+    return _mac(key, canonical({k: v for k, v in event.items() if k != "mac"}))
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,3 +87,15 @@ class HmacChain:
         out["mac"] = compute_mac(self._key, out)
         self._state = ChainState(out["seq"], out["mac"])
         return out
+
+    def seal(self, event: Mapping[str, Any]) -> str:
+        """``event`` linked and serialised in one pass: its canonical JSON with
+        ``seq`` and ``prev_mac``, then ``mac`` appended as the last field."""
+        out = dict(event)
+        out.pop("mac", None)
+        out["seq"] = self._state.seq + 1
+        out["prev_mac"] = self._state.mac
+        body = canonical(out)
+        mac = _mac(self._key, body)
+        self._state = ChainState(out["seq"], mac)
+        return f'{body[:-1]},"mac":"{mac}"}}'

@@ -20,7 +20,7 @@ from typing import Any
 
 import structlog
 
-from middleware.audit._chain import ChainState, HmacChain, canonical
+from middleware.audit._chain import ChainState, HmacChain
 from middleware.audit._events import iso_time, reload_event
 from middleware.audit._settings import AuditSettings
 from middleware.audit._sinks import Sink, build_sink
@@ -66,7 +66,7 @@ class AuditTrail:
         self._loop: asyncio.AbstractEventLoop | None = None
         self._logger = structlog.wrap_logger(
             _QueueLogger(self),
-            processors=[self._link, self._render],
+            processors=[self._seal],
             wrapper_class=structlog.BoundLogger,
             context_class=dict,
             cache_logger_on_first_use=False,
@@ -136,12 +136,9 @@ class AuditTrail:
         name = str(fields.pop("event", "event"))
         self._logger.info(name, **fields)
 
-    def _link(self, _: Any, __: str, event_dict: MutableMapping[str, Any]) -> dict[str, Any]:
-        return self._chain.link(event_dict)
-
-    @staticmethod
-    def _render(_: Any, __: str, event_dict: MutableMapping[str, Any]) -> str:
-        return canonical(event_dict)
+    def _seal(self, _: Any, __: str, event_dict: MutableMapping[str, Any]) -> str:
+        # The one processor: link into the chain and render the line.
+        return self._chain.seal(event_dict)
 
     def _offer(self, line: str) -> None:
         for writer in self.writers:
