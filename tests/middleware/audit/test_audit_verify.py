@@ -134,3 +134,16 @@ def test_cli_verify_without_a_key_is_a_usage_error(
     monkeypatch.delenv("TOLLGATE_AUDIT_KEY", raising=False)
     assert main(["audit", "verify", str(log)]) == 2
     assert "no key" in capsys.readouterr().err
+
+
+def test_cli_verify_takes_the_key_settings_from_a_config(
+    log: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    config = tmp_path / "tollgate.yaml"
+    config.write_text("audit:\n  key_env: MY_AUDIT_KEY\n")
+    monkeypatch.setenv("MY_AUDIT_KEY", KEY.decode())
+    assert main(["audit", "verify", "--config", str(config), str(log)]) == 0
+    assert "ok: 10 events" in capsys.readouterr().out
