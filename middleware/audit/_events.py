@@ -159,7 +159,8 @@ def request_event(ctx: RequestContext, *, requested_budget: str | None) -> dict[
     record = ctx.state.get("policy")
     ident = ctx.identity
     t = ctx.timings
-    forwarded = "audit.forwarded" in ctx.state
+    # Passed-through (unscreened) routes skip the request hooks but still reach the upstream.
+    forwarded = "audit.forwarded" in ctx.state or "upstream_headers" in t
     total = t.get("total")
     upstream: float | None = None
     if "input_screening" in t and total is not None:
