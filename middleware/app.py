@@ -24,8 +24,10 @@ from middleware.addons import Addon
 from middleware.audit import AuditAddon
 from middleware.config import Config
 from middleware.errors import ApiError
+from middleware.identity import IdentityAddon
 from middleware.pipeline import Pipeline
 from middleware.proxy import AiohttpUpstream
+from middleware.throttle import ThrottleAddon
 
 __all__ = [
     "CONFIG",
@@ -64,6 +66,8 @@ def build_addons(config: Config) -> list[Addon]:
     then identity, throttle (admission), policy (input/output screening).
     """
     addons: list[Addon] = [AccessAddon(log_requests=config.logging.access_log)]
+    addons.append(IdentityAddon.from_config(config))
+    addons.append(ThrottleAddon.from_config(config))
     addons.append(AuditAddon.from_config(config))  # last: its done() sees every final state
     return addons
 

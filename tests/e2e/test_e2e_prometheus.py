@@ -112,6 +112,9 @@ def pending(checks: dict[str, Any], policy: dict[str, Any] | None) -> dict[str, 
         out |= dict.fromkeys(DETECTOR_METRICS, "no detector observer wired")
     if "throttle" not in checks:
         out |= dict.fromkeys(THROTTLE_METRICS + REDIS_METRICS, "throttle addon not running")
+    elif "policy" not in checks:
+        # Risk points come from the policy's rules: no policy, no suspensions.
+        out["tollgate_throttle_risk_suspensions_total"] = "policy addon not running"
     elif checks["throttle"].get("backend") != "redis":
         out |= dict.fromkeys(REDIS_METRICS, "throttle backend is not Redis")
     if "stream" not in checks:
