@@ -7,7 +7,7 @@ Example::
       sinks:
         - type: stdout                 # one JSON line per event on stdout (log shipping)
         - type: file
-          path: /var/log/tollgate/audit.jsonl
+          path: /var/log/tollgate/audit-{hostname}.jsonl   # {hostname}, {pid}: one file per process
           max_bytes: 104857600         # rotate when the file would grow past this
           backups: 20                  # rotated files kept (0: keep all)
       key_env: TOLLGATE_AUDIT_KEY      # where the HMAC chain key comes from

@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import json
 import os
+import socket
 import sys
 from pathlib import Path
 from typing import Any, BinaryIO, Protocol
 
 from middleware.audit._settings import FileSinkSettings, SinkSettings, StdoutSinkSettings
 
-__all__ = ["FileSink", "Sink", "StdoutSink", "build_sink", "last_event_in"]
+__all__ = ["FileSink", "Sink", "StdoutSink", "build_sink", "expand_path", "last_event_in"]
 
 _TAIL_BYTES = 1 << 16
 
@@ -86,17 +87,24 @@ def last_event_in(path: Path) -> dict[str, Any] | None:
     return None
 
 
+def expand_path(path: str) -> str:
+    """``path`` with ``{hostname}`` and ``{pid}`` replaced (other braces left alone)."""
+    return path.replace("{hostname}", socket.gethostname()).replace("{pid}", str(os.getpid()))
+
+
 class FileSink:
     """JSON lines appended to ``path``; rotated by size to ``path.1``, ``path.2``, ...
 
     A line is never split across files. ``backups`` rotated files are kept
     (0: all). Rotation does not restart the chain: the next file's first
-    event links to the previous file's last one.
+    event links to the previous file's last one. ``{hostname}`` and ``{pid}``
+    in the path are filled in, so several processes never share a file (each
+    keeps its own chain).
     """
 
     def __init__(self, settings: FileSinkSettings) -> None:
         self.name = settings.name
-        self.path = Path(settings.path)
+        self.path = Path(expand_path(settings.path))
         self.max_bytes = settings.max_bytes
         self.backups = settings.backups
         self.fsync = settings.fsync

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import os
+import socket
 from pathlib import Path
 
 from prometheus_client import REGISTRY
@@ -118,3 +120,9 @@ async def test_overflow_drops_are_counted_and_leave_a_gap_event(tmp_path: Path) 
     assert [e["event"] for e in events] == ["request", "request", "audit_gap", "request"]
     assert events[2]["dropped"] == 3
     assert verify_files([tmp_path / "a"], KEY).ok
+
+
+def test_file_path_placeholders_give_each_process_its_own_file(tmp_path: Path) -> None:
+    settings = FileSinkSettings(path=str(tmp_path / "audit-{hostname}-{pid}.jsonl"))
+    sink = FileSink(settings)
+    assert sink.path.name == f"audit-{socket.gethostname()}-{os.getpid()}.jsonl"
