@@ -36,9 +36,10 @@ format: $(STAMP)
 typecheck: $(STAMP)
 	$(VENV)/bin/mypy
 
-## bench: proxy overhead benchmark (writes bench/results/)
+## bench: proxy overhead and throttle cost benchmarks (write bench/results/)
 bench: $(STAMP)
 	$(PY) bench/bench_proxy.py
+	$(PY) bench/bench_throttle.py
 
 ## eval: detection quality and cost on ../shared/data (writes bench/results/detection.json)
 eval: $(STAMP)

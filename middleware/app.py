@@ -26,6 +26,7 @@ from middleware.config import Config
 from middleware.errors import ApiError
 from middleware.identity import IdentityAddon
 from middleware.pipeline import Pipeline
+from middleware.policy import policy_addons
 from middleware.proxy import AiohttpUpstream
 from middleware.throttle import ThrottleAddon
 
@@ -68,6 +69,7 @@ def build_addons(config: Config) -> list[Addon]:
     addons: list[Addon] = [AccessAddon(log_requests=config.logging.access_log)]
     addons.append(IdentityAddon.from_config(config))
     addons.append(ThrottleAddon.from_config(config))
+    addons.extend(policy_addons(config))
     addons.append(AuditAddon.from_config(config))  # last: its done() sees every final state
     return addons
 
@@ -119,7 +121,12 @@ async def _handle(request: web.Request) -> web.StreamResponse:
     )
     async with pipeline.exchange(preq) as presp:
         if presp.stream is None:
-            return web.Response(status=presp.status, body=presp.body, headers=presp.headers)
+            # Send before leaving the block: the ``done`` hooks (settle, audit)
+            # then run after the client has its answer, not before.
+            full = web.Response(status=presp.status, body=presp.body, headers=presp.headers)
+            await full.prepare(request)
+            await full.write_eof()
+            return full
         resp = web.StreamResponse(status=presp.status, headers=presp.headers)
         try:
             await resp.prepare(request)

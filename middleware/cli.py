@@ -16,7 +16,12 @@ from typing import Any
 __all__ = ["COMMAND_MODULES", "build_parser", "main"]
 
 #: Modules contributing subcommands, in help order.
-COMMAND_MODULES: tuple[str, ...] = ("middleware.cli", "middleware.identity", "middleware.audit.cli")
+COMMAND_MODULES: tuple[str, ...] = (
+    "middleware.cli",
+    "middleware.policy.cli",
+    "middleware.identity",
+    "middleware.audit.cli",
+)
 
 DEMO_UPSTREAM_PORT = 8090
 

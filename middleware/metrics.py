@@ -34,6 +34,13 @@ from prometheus_client import multiprocess as _multiprocess
 
 __all__ = [
     "IN_FLIGHT",
+    "POLICY_DECISIONS",
+    "POLICY_EVALUATION_DURATION",
+    "POLICY_INFO",
+    "POLICY_LAST_RELOAD_SUCCESS",
+    "POLICY_RELOADS",
+    "POLICY_RULES",
+    "POLICY_RULE_MATCHES",
     "REQUESTS",
     "REQUEST_DURATION",
     "UPSTREAM_DURATION",
@@ -149,6 +156,42 @@ def process_exited(pid: int | None = None) -> None:
 
 
 # -- policy -------------------------------------------------------------------
+
+POLICY_RELOADS = Counter(
+    "tollgate_policy_reloads_total",
+    "Policy reload attempts, by result (success, failure, unchanged).",
+    ["result"],
+)
+POLICY_INFO = Gauge(
+    "tollgate_policy_info",
+    "The policy revision being served (value 1; label: first 12 hex of the content hash).",
+    ["revision"],
+)
+POLICY_LAST_RELOAD_SUCCESS = Gauge(
+    "tollgate_policy_last_reload_success",
+    "1 if the last policy load attempt succeeded, 0 if it failed (the last good set serves).",
+)
+POLICY_RULES = Gauge(
+    "tollgate_policy_rules",
+    "Rules in the policy set being served, by mode.",
+    ["mode"],
+)
+POLICY_DECISIONS = Counter(
+    "tollgate_policy_decisions_total",
+    "Policy decisions, by direction (input, output) and enforced action.",
+    ["direction", "decision"],
+)
+POLICY_RULE_MATCHES = Counter(
+    "tollgate_policy_rule_matches_total",
+    "Rules that fired, by rule id, action, mode, direction and primary category.",
+    ["rule", "action", "mode", "direction", "category"],
+)
+POLICY_EVALUATION_DURATION = Histogram(
+    "tollgate_policy_evaluation_seconds",
+    "Time to evaluate the policy for one direction of a request (detectors included).",
+    ["direction"],
+    buckets=(0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5),
+)
 
 # -- detectors ----------------------------------------------------------------
 

@@ -24,7 +24,7 @@ import structlog
 from multidict import CIMultiDict, CIMultiDictProxy
 
 from middleware._context import ProxyRequest, RequestContext, SseEvent
-from middleware.adapters import AdapterError, AdapterRegistry
+from middleware.adapters import AdapterError, AdapterRegistry, ParsedRequest
 from middleware.addons import Addon, StreamStop
 from middleware.errors import ApiError
 from middleware.headers import request_headers_for_upstream, response_headers_for_client
@@ -161,6 +161,11 @@ class Pipeline:
             ctx.route = "passthrough"
             ctx.response_headers[UNSCREENED_HEADER] = "true"
             ctx.upstream_headers = request_headers_for_upstream(req.headers, ctx.request_id)
+            # No text to screen, but the caller is still identified and
+            # throttled (gateway mode swaps the key here too).
+            ctx.parsed = ParsedRequest(route="passthrough", model=None, stream=False, segments=())
+            for addon in self.addons:
+                await addon.request(ctx)
             return await self._forward_raw(ctx, req.body, upstream_resp)
         ctx.adapter = adapter
         ctx.route = adapter.name

@@ -27,6 +27,7 @@ from middleware._context import RequestContext, SseEvent
 from middleware.adapters import ApiAdapter, Channel, Direction, Segment
 from middleware.addons import Addon, StreamStop
 from middleware.errors import ApiError
+from middleware.usage import record_usage
 
 __all__ = [
     "ChannelScreen",
@@ -286,7 +287,7 @@ class StreamAddon(Addon):
         out: list[SseEvent] = []
         usage = frame.get("usage")
         if isinstance(usage, dict):
-            _record_usage(ctx, usage)
+            record_usage(ctx.usage, frame)
             if st.injected_usage:
                 if not frame.get("choices"):
                     return []
@@ -383,13 +384,3 @@ class StreamAddon(Addon):
 class _NoScreening:
     def open(self, direction: Direction, channel: Channel, choice: int) -> ChannelScreen | None:
         return None
-
-
-def _record_usage(ctx: RequestContext, usage: dict[str, Any]) -> None:
-    for key in ("prompt_tokens", "completion_tokens", "total_tokens", "reasoning_tokens"):
-        value = usage.get(key)
-        if isinstance(value, int):
-            ctx.usage[key] = value
-    details = usage.get("completion_tokens_details")
-    if isinstance(details, dict) and isinstance(details.get("reasoning_tokens"), int):
-        ctx.usage["reasoning_tokens"] = details["reasoning_tokens"]

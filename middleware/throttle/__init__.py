@@ -35,7 +35,7 @@ from middleware.throttle._redis import RedisBackend, redis_keys
 from middleware.throttle._specs import KeyPolicy, LimitSpec, PolicyBook
 from middleware.throttle._ticket import Ticket
 from middleware.throttle._tokens import TokenCounter, load_encoding
-from middleware.throttle._usage import record_usage, total_tokens
+from middleware.usage import record_usage, total_tokens
 
 __all__ = [
     "BACKENDS",

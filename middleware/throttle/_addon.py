@@ -37,7 +37,7 @@ from middleware.throttle._reasoning import admit_reasoning, sent_units
 from middleware.throttle._specs import KeyPolicy, PolicyBook, scaled
 from middleware.throttle._ticket import Ticket, count_tokens, inc, settle_plan
 from middleware.throttle._tokens import TokenCounter
-from middleware.throttle._usage import record_usage
+from middleware.usage import record_usage
 
 if TYPE_CHECKING:
     from aiohttp import web

@@ -19,7 +19,7 @@ from middleware import metrics
 from middleware._context import RequestContext
 from middleware.throttle._backend import Outcome, ReservePlan, SettlePlan
 from middleware.throttle._specs import KeyPolicy, LimitSpec
-from middleware.throttle._usage import total_tokens
+from middleware.usage import total_tokens
 
 __all__ = ["Ticket", "count_tokens", "inc", "risk_points", "settle_plan"]
 

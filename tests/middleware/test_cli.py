@@ -63,7 +63,7 @@ async def served() -> AsyncIterator[tuple[subprocess.Popen[bytes], str, str]]:
     )
     url, admin_url = f"http://127.0.0.1:{port}", f"http://127.0.0.1:{admin}"
     async with aiohttp.ClientSession() as http:
-        for _ in range(200):
+        for _ in range(1200):  # up to 60 s: detectors warm up before ready
             try:
                 async with http.get(f"{admin_url}/readyz") as resp:
                     if resp.status == 200:

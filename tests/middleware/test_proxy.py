@@ -13,6 +13,8 @@ from aiohttp import web
 from aiohttp.test_utils import TestServer
 from multidict import CIMultiDict
 
+from middleware.app import build_addons
+from middleware.config import load_config
 from tests.conftest import Running, StartTollgate, chat_body
 
 JSON = {"content-type": "application/json"}
@@ -279,3 +281,31 @@ async def test_wrong_method_on_known_route_is_405(
     async with http.get(f"{tollgate.url}/v1/chat/completions") as resp:
         assert resp.status == 405
         assert "error" in await resp.json()
+
+
+async def test_passthrough_routes_are_identified_and_use_the_gateway_key(
+    upstream: TestServer,
+    start_tollgate: StartTollgate,
+    http: aiohttp.ClientSession,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("TG_TEST_UPSTREAM_KEY", "sk-upstream-only")
+    url = str(upstream.make_url("")).rstrip("/")
+    overrides: dict[tuple[str, ...], Any] = {
+        ("upstream", "url"): url,
+        ("routes", "passthrough_unknown"): True,
+        ("identity", "mode"): "gateway",
+        ("identity", "secret"): "s" * 32,
+        ("identity", "upstream_key_env"): "TG_TEST_UPSTREAM_KEY",
+    }
+    addons = build_addons(load_config(None, environ={}, overrides=overrides))
+    running = await start_tollgate(url, overrides=overrides, addons=addons)
+    async with http.post(
+        f"{running.url}/echo/files",
+        data=b"x",
+        headers={"Authorization": "Bearer sk-client-virtual"},
+    ) as resp:
+        assert resp.status == 200
+        seen = (await resp.json())["headers"]
+    assert seen["Authorization"] == "Bearer sk-upstream-only"
+    assert "sk-client-virtual" not in str(seen)

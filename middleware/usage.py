@@ -1,4 +1,4 @@
-"""Reading token usage from upstream responses, and the settle arithmetic."""
+"""Token usage reported by the upstream: one reader for JSON bodies and stream frames."""
 
 from __future__ import annotations
 
