@@ -21,6 +21,7 @@ from middleware._context import ProxyRequest
 from middleware.access import AccessAddon
 from middleware.adapters import default_adapters
 from middleware.addons import Addon
+from middleware.audit import AuditAddon
 from middleware.config import Config
 from middleware.errors import ApiError
 from middleware.identity import IdentityAddon
@@ -69,6 +70,7 @@ def build_addons(config: Config) -> list[Addon]:
     addons.append(IdentityAddon.from_config(config))
     addons.append(ThrottleAddon.from_config(config))
     addons.extend(policy_addons(config))
+    addons.append(AuditAddon.from_config(config))  # last: its done() sees every final state
     return addons
 
 

@@ -20,6 +20,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "middleware.cli",
     "middleware.policy.cli",
     "middleware.identity",
+    "middleware.audit.cli",
 )
 
 DEMO_UPSTREAM_PORT = 8090
