@@ -143,7 +143,9 @@ class DetectorSet:
         return cls(built, timeouts=timeouts, **kwargs)
 
     @classmethod
-    def from_section(cls, section: Mapping[str, Any]) -> DetectorSet:
+    def from_section(
+        cls, section: Mapping[str, Any], *, observer: Observer | None = None
+    ) -> DetectorSet:
         """Build from the config file's ``detectors:`` section.
 
         Every key names a detector and maps to its options (see
@@ -151,13 +153,14 @@ class DetectorSet:
         keyword arguments (``executor``, ``workers``, ``timeout_s``,
         ``cache_size``, ``segment_chars``, ``overlap_chars``,
         ``decode_payloads``). Unknown runner keys raise ``ValueError``.
+        ``observer`` receives every detector event (metrics).
         """
         runner = dict(section.get("runner") or {})
         unknown = set(runner) - _SECTION_RUNNER_KEYS
         if unknown:
             raise ValueError(f"unknown detectors.runner options: {sorted(unknown)}")
         options = {k: dict(v or {}) for k, v in section.items() if k != "runner"}
-        return cls.from_config(options, **runner)
+        return cls.from_config(options, observer=observer, **runner)
 
     def kinds(self) -> Mapping[str, frozenset[str]]:
         """Detector name -> the finding kinds it emits (globs allowed)."""

@@ -9,8 +9,8 @@ from __future__ import annotations
 from typing import Any, Protocol, runtime_checkable
 
 from aiohttp import web
-from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, generate_latest
 
+from middleware import metrics
 from middleware.app import STATE
 
 __all__ = ["HasAdminRoutes", "create_admin_app"]
@@ -49,9 +49,10 @@ async def _readyz(request: web.Request) -> web.Response:
 
 
 async def _metrics(request: web.Request) -> web.Response:
-    """Prometheus exposition of the process registry."""
-    resp = web.Response(body=generate_latest(REGISTRY))
-    resp.headers["Content-Type"] = CONTENT_TYPE_LATEST
+    """Prometheus exposition (all worker processes in multiprocess mode)."""
+    body, content_type = metrics.exposition()
+    resp = web.Response(body=body)
+    resp.headers["Content-Type"] = content_type
     return resp
 
 

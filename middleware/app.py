@@ -17,6 +17,7 @@ import structlog
 from aiohttp import web
 from aiohttp.typedefs import Handler
 
+from middleware import metrics
 from middleware._context import ProxyRequest
 from middleware.access import AccessAddon
 from middleware.adapters import default_adapters
@@ -246,6 +247,7 @@ async def serve(config: Config, *, stop: asyncio.Event | None = None) -> None:
         await admin_runner.cleanup()
         for task in list(reloads):
             task.cancel()
+        metrics.process_exited()
         log.info("stopped")
 
 

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Collection
+from collections.abc import Collection, Iterable
 from typing import Protocol
 
 from prometheus_client import (
@@ -203,6 +203,7 @@ __all__ += [
     "FINDINGS",
     "FINDING_FAMILIES",
     "DetectorObservation",
+    "declare_detectors",
     "finding_family",
     "observe_detector",
 ]
@@ -262,6 +263,17 @@ def observe_detector(event: DetectorObservation) -> None:
     DETECTOR_DURATION.labels(name).observe(max(0.0, float(event.seconds)))
     if outcome in ("error", "timeout"):
         DETECTOR_ERRORS.labels(name, outcome).inc()
+
+
+def declare_detectors(names: Iterable[str]) -> None:
+    """Create each detector's counters at zero, so rates and alerts see a series
+    before the first run or error (an absent series reads as "no data")."""
+    for raw in names:
+        name = label_name(raw)
+        DETECTOR_RUNS.labels(name)
+        DETECTOR_CACHE_HITS.labels(name)
+        for reason in ("error", "timeout"):
+            DETECTOR_ERRORS.labels(name, reason)
 
 
 def finding_family(kind: object) -> str:

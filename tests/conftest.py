@@ -51,7 +51,12 @@ async def start_tollgate() -> AsyncIterator[StartTollgate]:
         overrides: dict[tuple[str, ...], Any] | None = None,
         addons: list[Addon] | None = None,
     ) -> Running:
-        merged: dict[tuple[str, ...], Any] = {("upstream", "url"): upstream_url}
+        # Audit events would print into pytest's output; tests that check the
+        # audit trail configure their own sinks.
+        merged: dict[tuple[str, ...], Any] = {
+            ("upstream", "url"): upstream_url,
+            ("audit", "sinks"): [],
+        }
         merged.update(overrides or {})
         config = load_config(None, environ={}, overrides=merged)
         app = create_app(config, addons=addons)

@@ -20,6 +20,7 @@ from typing import Any, Protocol
 import structlog
 
 from detectors._base import Finding
+from middleware import metrics
 
 __all__ = [
     "EXPECTED_DETECTORS",
@@ -122,14 +123,18 @@ def build_source(section: Mapping[str, Any] | None = None) -> FindingSource:
 
     section = dict(section or {})
     if any(name != "runner" for name in section):
-        return DetectorSet.from_section(section)
+        chosen = DetectorSet.from_section(section, observer=metrics.observe_detector)
+        metrics.declare_detectors(chosen.kinds())
+        return chosen
     built = {}
     for name in available():
         try:
             built[name] = create(name, {})
         except Exception as exc:  # ImportError for a detector not installed, a missing model
             log.warning("detector_unavailable", detector=name, error=f"{type(exc).__name__}: {exc}")
-    return DetectorSet(built, **dict(section.get("runner") or {}))
+    metrics.declare_detectors(built)
+    runner = dict(section.get("runner") or {})
+    return DetectorSet(built, observer=metrics.observe_detector, **runner)
 
 
 _SHARED: dict[str, FindingSource] = {}

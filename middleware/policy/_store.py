@@ -20,6 +20,7 @@ from typing import Any, Literal
 import structlog
 
 from middleware import metrics
+from middleware.audit import record_reload
 from middleware.policy._engine import PolicyEngine
 from middleware.policy._loader import PolicyLoadError, load_policy_set, policy_paths
 from middleware.policy._sources import FindingSource
@@ -147,6 +148,13 @@ class PolicyStore:
         for mode in ("enforce", "monitor"):
             count = sum(r.rule.mode == mode for r in engine.rules)
             metrics.POLICY_RULES.labels(mode).set(count)
+        record_reload(
+            result="success",
+            revision=engine.revision.short,
+            previous_revision=old.revision.short if old is not None else None,
+            rules=len(engine.rules),
+            files=dict(engine.revision.versions),
+        )
         log.info("policy_loaded", revision=engine.revision.short, rules=len(engine.rules),
                  versions=dict(engine.revision.versions))  # fmt: skip
         if missing:
@@ -162,6 +170,7 @@ class PolicyStore:
         metrics.POLICY_LAST_RELOAD_SUCCESS.set(0)
         serving = self._engine.revision.short if self._engine else None
         log.error("policy_reload_failed", error=error, serving_revision=serving)
+        record_reload(result="failure", revision=serving, error=error)
 
     async def reload(self) -> ReloadOutcome:
         """Reload now (SIGHUP, admin endpoint); serialised with the watcher."""
