@@ -29,6 +29,18 @@ _HEADER = """\
 """
 
 
+class _BlockDumper(yaml.SafeDumper):
+    """Multi-line strings (long PromQL) as ``|`` blocks: readable, diffable."""
+
+
+def _str(dumper: yaml.SafeDumper, value: str) -> yaml.ScalarNode:
+    style = "|" if "\n" in value else None
+    return dumper.represent_scalar("tag:yaml.org,2002:str", value, style=style)
+
+
+_BlockDumper.add_representer(str, _str)
+
+
 def rule_files(rules_dir: Path = RULES_DIR) -> list[Path]:
     """The Prometheus rule files (``*.yml``/``*.yaml`` with ``groups``), sorted by name."""
     files = sorted(p for p in rules_dir.iterdir() if p.suffix in (".yml", ".yaml"))
@@ -53,7 +65,9 @@ def render_prometheus_rule(rules_dir: Path = RULES_DIR) -> str:
         "metadata": {"name": "tollgate", "labels": {"app.kubernetes.io/name": "tollgate"}},
         "spec": {"groups": groups},
     }
-    body = yaml.safe_dump(manifest, sort_keys=False, default_flow_style=False, width=100)
+    body = yaml.dump(
+        manifest, Dumper=_BlockDumper, sort_keys=False, default_flow_style=False, width=4096
+    )
     return _HEADER + body
 
 

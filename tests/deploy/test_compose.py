@@ -23,6 +23,7 @@ import yaml
 from middleware.cli import build_parser
 from middleware.config import Config, load_config
 from tests.deploy._loaders import DEPLOY, REPO, admin_get_routes, load_yaml
+from tests.deploy.prometheus_rule import rule_files
 
 COMPOSE_FILE = DEPLOY / "compose.yaml"
 COMPOSE: dict[str, Any] = load_yaml(COMPOSE_FILE)
@@ -135,13 +136,9 @@ def test_prometheus_scrapes_the_real_metrics_route_on_the_admin_port() -> None:
 
 
 def test_prometheus_loads_the_alert_rules_of_deploy_prometheus() -> None:
-    patterns = _prometheus_config()["rule_files"]
-    files = {
-        p for pattern in patterns for p in _host_path("prometheus", pattern).parent.glob("*.y*ml")
-    }
-    rules_dir = DEPLOY / "prometheus"
-    expected = {*rules_dir.glob("*.yml"), *rules_dir.glob("*.yaml")}
-    assert expected and {p.resolve() for p in files} == {p.resolve() for p in expected}
+    loaded = [_host_path("prometheus", p) for p in _prometheus_config()["rule_files"]]
+    expected = rule_files()
+    assert expected and loaded == [p.resolve() for p in expected]
 
 
 def test_prometheus_config_and_rules_pass_promtool(tmp_path: Path) -> None:

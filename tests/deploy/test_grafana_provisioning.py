@@ -3,7 +3,7 @@
 No Grafana here: the provisioning files are checked against a schema of Grafana's
 provisioning format (apiVersion 1; the fields this stack uses, unknown ones rejected),
 the datasource must point at the compose Prometheus, and the dashboard provider's path
-must be a mount of deploy/grafana/ whose dashboards only reference that datasource.
+must be a mount of deploy/grafana/dashboards/ whose dashboards only reference that datasource.
 """
 
 from __future__ import annotations
@@ -97,10 +97,15 @@ def _grafana_mounts() -> dict[str, Path]:
 
 
 def _provisioning_files(kind: str) -> list[Path]:
-    """The provisioning files Grafana reads for ``kind`` (through the compose mount)."""
-    host_dir = _grafana_mounts()[f"/etc/grafana/provisioning/{kind}"]
-    assert host_dir == (PROVISIONING / kind).resolve()
-    return sorted(host_dir.glob("*.yaml"))
+    """The host files Grafana reads as ``/etc/grafana/provisioning/<kind>/*.yaml``."""
+    prefix = f"/etc/grafana/provisioning/{kind}"
+    files: list[Path] = []
+    for target, source in _grafana_mounts().items():
+        if target == prefix:
+            files.extend(source.glob("*.yaml"))
+        elif target.startswith(prefix + "/") and target.endswith(".yaml"):
+            files.append(source)
+    return sorted(files)
 
 
 def _datasource() -> dict[str, Any]:
@@ -134,9 +139,19 @@ def test_datasource_is_the_compose_prometheus() -> None:
     assert any(p.endswith(f":{url.port}") for p in prometheus["ports"])
 
 
-def test_dashboard_provider_path_is_a_mount_of_deploy_grafana() -> None:
+def test_provisioning_mounts_are_the_repo_files() -> None:
+    assert _provisioning_files("datasources") == [
+        (PROVISIONING / "datasources" / "prometheus.yaml").resolve()
+    ]
+    assert _provisioning_files("dashboards") == [
+        (DEPLOY / "grafana" / "provisioning" / "dashboards.yaml").resolve()
+    ]
+
+
+def test_dashboard_provider_path_is_a_mount_of_the_dashboards() -> None:
     files = _dashboard_files()
-    assert files and {f.parent for f in files} == {(DEPLOY / "grafana").resolve()}
+    committed = sorted((DEPLOY / "grafana" / "dashboards").glob("*.json"))
+    assert files and files == [f.resolve() for f in committed]
 
 
 def _datasource_refs(node: Any) -> Iterator[Any]:

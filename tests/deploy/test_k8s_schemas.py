@@ -19,6 +19,7 @@ import pytest
 import yaml
 
 from tests.deploy._loaders import KUSTOMIZATIONS, Manifest, find, kustomize_build
+from tests.deploy.prometheus_rule import OUTPUT, render_prometheus_rule
 
 #: The oldest Kubernetes minor the manifests are written for (policy/v1 PDB, seccomp field).
 K8S_VERSION = "1.29"
@@ -96,3 +97,10 @@ def test_prometheus_rule_expressions_pass_promtool(tmp_path: Path) -> None:
         check=False,
     )
     assert out.returncode == 0, out.stdout + out.stderr
+
+
+def test_prometheus_rule_is_generated_from_deploy_prometheus() -> None:
+    committed = OUTPUT.read_text(encoding="utf-8")
+    assert committed == render_prometheus_rule(), (
+        "regenerate: python -m tests.deploy.prometheus_rule"
+    )
