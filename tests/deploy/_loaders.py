@@ -23,6 +23,7 @@ __all__ = [
     "DEPLOY",
     "KUSTOMIZATIONS",
     "REPO",
+    "WITH_REDIS",
     "DockerInstruction",
     "Manifest",
     "Stage",
@@ -43,8 +44,10 @@ __all__ = [
 
 REPO = Path(__file__).resolve().parents[2]
 DEPLOY = REPO / "deploy"
-#: Every kustomization a user applies: the sidecar base and the gateway overlay.
-KUSTOMIZATIONS: tuple[str, ...] = ("base", "overlays/gateway")
+#: Every kustomization a user applies: the sidecar base and its overlays.
+KUSTOMIZATIONS: tuple[str, ...] = ("base", "overlays/gateway", "overlays/external-redis")
+#: The ones that bring their own Redis.
+WITH_REDIS: tuple[str, ...] = ("base", "overlays/gateway")
 
 Manifest = dict[str, Any]
 

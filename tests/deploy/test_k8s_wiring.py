@@ -20,6 +20,7 @@ from middleware.config import ENV_OVERRIDES, Config
 from tests.deploy._loaders import (
     KUSTOMIZATIONS,
     REPO,
+    WITH_REDIS,
     Manifest,
     admin_get_routes,
     configmap_file,
@@ -58,6 +59,18 @@ def _build(name: str, tmp: pytest.TempPathFactory) -> Built:
 def built(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Built:
     """Each kustomization in turn."""
     return _build(request.param, tmp_path_factory)
+
+
+@pytest.fixture(params=WITH_REDIS, scope="module")
+def with_redis(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Built:
+    """The kustomizations that run their own Redis."""
+    return _build(request.param, tmp_path_factory)
+
+
+@pytest.fixture(scope="module")
+def external_redis(tmp_path_factory: pytest.TempPathFactory) -> Built:
+    """The sidecar pointed at an existing Redis."""
+    return _build("overlays/external-redis", tmp_path_factory)
 
 
 @pytest.fixture(scope="module")
@@ -248,7 +261,8 @@ def test_every_container_has_requests_and_a_memory_limit(built: Built) -> None:
             assert "memory" in c["resources"]["limits"], c["name"]
 
 
-def test_redis_url_resolves_to_the_redis_service_and_container(built: Built) -> None:
+def test_redis_url_resolves_to_the_redis_service_and_container(with_redis: Built) -> None:
+    built = with_redis
     throttle = built.config.throttle
     assert throttle["backend"] == "redis"
     url = urlsplit(throttle["redis"]["url"])
@@ -261,6 +275,25 @@ def test_redis_url_resolves_to_the_redis_service_and_container(built: Built) -> 
     ]
     assert len(redis) == 1
     assert named_port(redis[0]["spec"]["template"]["spec"]["containers"][0], port["targetPort"])
+
+
+def test_local_fallback_shares_add_up_to_one_limit(built: Built) -> None:
+    fraction = built.config.throttle["redis"]["fallback_fraction"]
+    replicas = built.deployment["spec"]["replicas"]
+    assert fraction * replicas <= 1.05  # while Redis is down, replicas together ~ one limit
+
+
+def test_external_redis_comes_from_the_secret_and_nothing_else_remains(
+    external_redis: Built,
+) -> None:
+    objects = external_redis.objects
+    assert not [o for o in objects if o["metadata"]["name"] == "tollgate-redis"]
+    url_env = external_redis.config.throttle["redis"]["url_env"]
+    env = {e["name"]: e for e in external_redis.tollgate["env"]}
+    ref = env[url_env]["valueFrom"]["secretKeyRef"]
+    assert ref["optional"] is False
+    secret = one(objects, "Secret", ref["name"])
+    assert urlsplit(secret["stringData"][ref["key"]]).scheme in ("redis", "rediss")
 
 
 def test_pdb_selects_the_pods_and_leaves_one_replica_to_drain(built: Built) -> None:
