@@ -13,9 +13,6 @@ from pathlib import Path
 
 import aiohttp
 from aiohttp.test_utils import TestServer
-from middleware.policy import NoDetectors
-from middleware.policy._addon import PolicyAddon
-from middleware.policy._settings import PolicySettings
 
 from tests.conftest import Running, StartTollgate
 from tests.deploy._kubelet import ConfigMapVolume
@@ -60,6 +57,12 @@ async def eventually(check: Callable[[], Awaitable[bool]], attempts: int = 400) 
 
 
 async def start_on(volume: ConfigMapVolume, start: StartTollgate, upstream: TestServer) -> Running:
+    """Tollgate whose policy addon watches ``volume`` (imported here: one failing import
+    must fail these tests, not the collection of the whole suite)."""
+    from middleware.policy import NoDetectors
+    from middleware.policy._addon import PolicyAddon
+    from middleware.policy._settings import PolicySettings
+
     settings = PolicySettings(dir=str(volume.root), reload_interval_s=0.05)
     addon = PolicyAddon(settings, NoDetectors())
     return await start(str(upstream.make_url("")).rstrip("/"), addons=[addon])
