@@ -63,6 +63,13 @@ def test_compose_file_follows_the_compose_spec() -> None:
     jsonschema.validate(COMPOSE, _compose_schema())
 
 
+def test_compose_schema_rejects_a_misspelt_service_key() -> None:
+    broken = json.loads(json.dumps(COMPOSE))
+    broken["services"]["tollgate"]["depends"] = ["redis"]
+    with pytest.raises(jsonschema.ValidationError):
+        jsonschema.validate(broken, _compose_schema())
+
+
 def test_the_stack_has_its_five_services() -> None:
     assert set(SERVICES) == {"tollgate", "upstream", "redis", "prometheus", "grafana"}
 
