@@ -40,5 +40,9 @@ typecheck: $(STAMP)
 bench: $(STAMP)
 	$(PY) bench/bench_proxy.py
 
+## eval: detection quality and cost on ../shared/data (writes bench/results/detection.json)
+eval: $(STAMP)
+	$(PY) bench/eval.py
+
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
