@@ -29,6 +29,7 @@ from tests.deploy._loaders import (
     env_names,
     find,
     kustomize_build,
+    load_yaml,
     named_port,
     one,
 )
@@ -312,6 +313,10 @@ def test_service_monitor_scrapes_the_real_metrics_route(built: Built) -> None:
     assert len(selected) == 1
     service = selected[0]
     assert _selects(service["spec"]["selector"], _pod_labels(built.deployment))
+    # The operator names the job after this Service label: same job as the local stack's.
+    compose_prometheus = load_yaml(REPO / "deploy" / "compose" / "prometheus.yml")
+    jobs = {j["job_name"] for j in compose_prometheus["scrape_configs"]}
+    assert service["metadata"]["labels"][monitor["spec"]["jobLabel"]] in jobs
     for endpoint in monitor["spec"]["endpoints"]:
         port = next(p for p in service["spec"]["ports"] if p["name"] == endpoint["port"])
         assert named_port(built.tollgate, port["targetPort"]) == built.config.server.admin_port
