@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -9,6 +10,8 @@ from typing import Any
 import openai
 import pytest
 from aiohttp.test_utils import TestServer
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from middleware.access import AccessAddon
 from middleware.addons import Addon
@@ -17,7 +20,7 @@ from middleware.policy._addon import PolicyAddon
 from middleware.policy._settings import PolicySettings
 from middleware.streaming import StreamAddon
 from tests.conftest import Running, StartTollgate
-from tests.middleware.policy.conftest import FakeSource
+from tests.middleware.policy.conftest import FakeSource, policy_yaml
 
 RULES = """
 - id: secrets.redact-output
@@ -193,3 +196,58 @@ async def test_streamed_text_equals_the_non_streamed_response(
     )
     await client.close()
     assert streamed == whole.choices[0].message.content
+
+
+# -- property: any chunking streams the same text the non-streamed path returns ------
+
+_PROPERTY_TEXTS = [
+    f"Key {KEY} for ann@corp.io, then plain prose after it.",
+    "Nothing sensitive at all here, only words about tides and boats.",
+    f"Two: a@b.io and c.d@e-f.org;{KEY}end",
+    "x@y.com",
+]
+
+
+@settings(
+    max_examples=120, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    text=st.sampled_from(_PROPERTY_TEXTS),
+    cuts=st.lists(st.integers(min_value=0, max_value=80), max_size=25),
+)
+async def test_any_chunking_streams_what_the_whole_response_gets(
+    tmp_path_factory: pytest.TempPathFactory, text: str, cuts: list[int]
+) -> None:
+    from multidict import CIMultiDict, CIMultiDictProxy
+
+    from middleware._context import ProxyRequest, RequestContext
+    from middleware.adapters import Segment
+    from middleware.policy._addon import PolicyScratch, request_facts
+    from middleware.policy._decision import PolicyRecord
+    from middleware.policy._redaction import Placeholders, apply_redactions
+    from middleware.policy._stream import PolicyStreamScreening
+
+    root = tmp_path_factory.mktemp("pol")
+    (root / "t.yaml").write_text(policy_yaml(RULES.replace("stream: audit\n  ", "")))
+    policy = PolicyAddon(PolicySettings(dir=str(root), reload_interval_s=0), FakeSource())
+    await policy.store.reload()
+    engine = policy.store.engine
+    request = ProxyRequest("POST", "/v1/chat/completions", "", CIMultiDictProxy(CIMultiDict()), b"")
+    ctx = RequestContext(request=request, request_id="r", route="openai_chat")
+    facts = request_facts(ctx)
+    ctx.state["policy"] = PolicyRecord("d", engine.revision)
+
+    # The non-streamed path: the whole text, one evaluation.
+    whole = await engine.evaluate([Segment("assistant", text, 0, ("x",))], "output", facts)
+    if whole.action == "block":
+        return  # blocks are covered by the mid-stream tests
+    expected = apply_redactions(text, whole.redactions.get(0, ()), Placeholders())
+
+    scratch = PolicyScratch(engine, facts, "d", Placeholders())
+    screening = PolicyStreamScreening(ctx, policy, scratch, policy.settings.stream)
+    screen = screening.open("output", "content", 0)
+    assert screen is not None
+    points = sorted({c % (len(text) + 1) for c in cuts} | {0, len(text)})
+    out = [await screen.feed(text[a:b]) for a, b in itertools.pairwise(points) if b > a]
+    out.append(await screen.finish())
+    assert "".join(out) == expected
