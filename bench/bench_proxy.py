@@ -1,7 +1,10 @@
-"""Proxy overhead: Tollgate (pass-through screening off) vs a minimal aiohttp proxy vs direct.
+"""Proxy overhead: Tollgate vs a minimal aiohttp proxy vs direct.
 
-All three run against one mock upstream process in the same run, interleaved
-over rounds; figures are medians. Writes bench/results/proxy.json.
+Two Tollgates: pass-through (policy and audit off: parse, identify, throttle
+bookkeeping, forward) and screening (the default configuration with the
+baseline policy pack). All run against one mock upstream process in the same
+run, interleaved over rounds; figures are medians. Writes
+bench/results/proxy.json.
 
     python bench/bench_proxy.py [--seconds 3] [--rounds 3]
 """
@@ -41,11 +44,13 @@ def main() -> int:
     args = parser.parse_args()
 
     up, tg, tg_admin, base = free_port(), free_port(), free_port(), free_port()
+    scr, scr_admin = free_port(), free_port()
     upstream = f"http://127.0.0.1:{up}"
     targets = {
         "direct": upstream,
         "baseline_proxy": f"http://127.0.0.1:{base}",
         "tollgate": f"http://127.0.0.1:{tg}",
+        "tollgate_screening": f"http://127.0.0.1:{scr}",
     }
     results: dict[str, Any] = {}
     with ExitStack() as stack:
@@ -74,8 +79,29 @@ def main() -> int:
                     "--upstream",
                     upstream,
                 ],
-                f"{targets['tollgate']}/v1/models",
-                env={"TOLLGATE_LOGGING__ACCESS_LOG": "false"},
+                f"http://127.0.0.1:{tg_admin}/readyz",
+                env={
+                    "TOLLGATE_LOGGING__ACCESS_LOG": "false",
+                    "TOLLGATE_POLICY__ENABLED": "false",
+                    "TOLLGATE_AUDIT__ENABLED": "false",
+                },
+            )
+        )
+        stack.enter_context(
+            process(
+                [
+                    "-m",
+                    "middleware.cli",
+                    "serve",
+                    "--port",
+                    str(scr),
+                    "--admin-port",
+                    str(scr_admin),
+                    "--upstream",
+                    upstream,
+                ],
+                f"http://127.0.0.1:{scr_admin}/readyz",
+                env={"TOLLGATE_LOGGING__ACCESS_LOG": "false", "TOLLGATE_AUDIT__ENABLED": "false"},
             )
         )
         for scenario, stream in (("json", False), ("stream", True)):
@@ -126,16 +152,20 @@ def main() -> int:
     print(f"wrote {write_results('proxy', out)}")
     lines = [
         "| scenario | direct rps | baseline proxy rps | Tollgate rps | Tollgate / baseline "
-        "| Tollgate p50 / p99 ms |",
-        "|---|---|---|---|---|---|",
+        "| Tollgate p50 / p99 ms | Tollgate + baseline policy rps |",
+        "|---|---|---|---|---|---|---|",
     ]
     for key, row in results.items():
         tg = row["tollgate"]
         lines.append(
             f"| {key} | {row['direct']['rps']} | {row['baseline_proxy']['rps']} | {tg['rps']} "
-            f"| {row['tollgate_vs_baseline_rps']} | {tg['p50_ms']} / {tg['p99_ms']} |"
+            f"| {row['tollgate_vs_baseline_rps']} | {tg['p50_ms']} / {tg['p99_ms']} "
+            f"| {row['tollgate_screening']['rps']} |"
         )
-    lines.append(f"\n_Measured {out['when']}, {args.rounds} rounds x {args.seconds} s, medians._")
+    lines.append(
+        f"\n_Tollgate = pass-through (policy and audit off); measured {out['when']}, "
+        f"{args.rounds} rounds x {args.seconds} s, medians._"
+    )
     update_readme("bench-proxy-table", "\n".join(lines))
     return 0
 

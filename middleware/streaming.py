@@ -294,6 +294,8 @@ class StreamAddon(Addon):
             return [event]
         if event.data.strip() == "[DONE]":
             return [*await self._flush(ctx, st, adapter, None), event]
+        if isinstance(st.screening, _NoScreening) and '"usage"' not in event.data:
+            return [event]  # nothing screens this stream: only usage frames matter
         try:
             frame = json.loads(event.data)
         except ValueError:
