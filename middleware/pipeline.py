@@ -166,7 +166,7 @@ class Pipeline:
             ctx.parsed = ParsedRequest(route="passthrough", model=None, stream=False, segments=())
             for addon in self.addons:
                 await addon.request(ctx)
-            return await self._forward_raw(ctx, req.body, upstream_resp)
+            return await self._forward(ctx, req.body, upstream_resp, screen=False)
         ctx.adapter = adapter
         ctx.route = adapter.name
         ctx.upstream_headers = request_headers_for_upstream(req.headers, ctx.request_id)
@@ -181,9 +181,8 @@ class Pipeline:
         body = req.body if ctx.body is original else json.dumps(ctx.body).encode()
         if ctx.body is not original:
             ctx.upstream_headers["content-type"] = "application/json"
-        if not (adapter.screens_output and (self._response_hooks or self._stream_hooks)):
-            return await self._forward_raw(ctx, body, upstream_resp)
-        return await self._forward_screened(ctx, body, upstream_resp)
+        screen = adapter.screens_output and bool(self._response_hooks or self._stream_hooks)
+        return await self._forward(ctx, body, upstream_resp, screen=screen)
 
     def _decode(self, ctx: RequestContext) -> Any:
         req = ctx.request
@@ -222,34 +221,27 @@ class Pipeline:
         ctx.upstream_status = resp.status
         return resp
 
-    async def _forward_raw(
-        self, ctx: RequestContext, body: bytes, upstream_resp: list[UpstreamResponse]
+    async def _forward(
+        self,
+        ctx: RequestContext,
+        body: bytes,
+        upstream_resp: list[UpstreamResponse],
+        *,
+        screen: bool,
     ) -> ProxyResponse:
+        """Forward; relay errors and streams; screen a JSON body when ``screen``."""
         resp = await self._send(ctx, body, upstream_resp)
         headers = response_headers_for_client(resp.headers)
         headers.update(ctx.response_headers)
         if resp.status >= 400:
             ctx.decision = "upstream_error"
         if _is_event_stream(resp.headers):
-            return ProxyResponse(resp.status, headers, stream=self._relay(ctx, resp))
+            screened = self._screen_stream(ctx, resp) if screen and self._stream_hooks else None
+            return ProxyResponse(resp.status, headers, stream=screened or self._relay(ctx, resp))
         data = await resp.read()
         ctx.timings["upstream"] = time.perf_counter() - ctx.started
-        return ProxyResponse(resp.status, headers, body=data)
-
-    async def _forward_screened(
-        self, ctx: RequestContext, body: bytes, upstream_resp: list[UpstreamResponse]
-    ) -> ProxyResponse:
-        resp = await self._send(ctx, body, upstream_resp)
-        headers = response_headers_for_client(resp.headers)
-        headers.update(ctx.response_headers)
-        if resp.status >= 400:
-            ctx.decision = "upstream_error"
-            return ProxyResponse(resp.status, headers, body=await resp.read())
-        if _is_event_stream(resp.headers):
-            stream = self._screen_stream(ctx, resp) if self._stream_hooks else None
-            return ProxyResponse(resp.status, headers, stream=stream or self._relay(ctx, resp))
-        data = await resp.read()
-        ctx.timings["upstream"] = time.perf_counter() - ctx.started
+        if not screen or resp.status >= 400:
+            return ProxyResponse(resp.status, headers, body=data)
         try:
             original = json.loads(data)
         except ValueError:

@@ -24,6 +24,36 @@ __all__ = [
 ]
 
 
+def _texts_or_tokens(body: Any, name: str) -> tuple[list[Segment], bool]:
+    """Segments of a field that holds a string, or an array of strings and token ids.
+
+    Token-id items cannot be screened as text: the second value says whether
+    any were present (``extra["unscreened_tokens"]``, so a policy can refuse).
+    """
+    value = body.get(name)
+    segs: list[Segment] = []
+    unscreened = False
+    if isinstance(value, str):
+        if value:
+            segs.append(Segment("user", value, 0, (name,)))
+    elif isinstance(value, list):
+        for i, item in enumerate(value):
+            if isinstance(item, str):
+                if item:
+                    segs.append(Segment("user", item, len(segs), (name, i)))
+            elif isinstance(item, int | list) and not isinstance(item, bool):
+                unscreened = True
+            else:
+                raise AdapterError(
+                    f"'{name}[{i}]' must be a string or token ids.", param=f"{name}[{i}]"
+                )
+    elif value is None:
+        raise AdapterError(f"Missing required parameter: '{name}'.", param=name)
+    else:
+        raise AdapterError(f"'{name}' must be a string or an array.", param=name)
+    return segs, unscreened
+
+
 class MuseCompletionsAdapter(OpenAIChatAdapter):
     """The managed reasoning API: ``POST /v1/muse/completions``.
 
@@ -70,27 +100,7 @@ class LegacyCompletionsAdapter:
     def parse_request(self, body: Any) -> ParsedRequest:
         """Validate a completions request and extract prompt segments."""
         model = req_str(body, "model")
-        prompt = body.get("prompt")
-        segs: list[Segment] = []
-        unscreened = False
-        if isinstance(prompt, str):
-            if prompt:
-                segs.append(Segment("user", prompt, 0, ("prompt",)))
-        elif isinstance(prompt, list):
-            for i, item in enumerate(prompt):
-                if isinstance(item, str):
-                    if item:
-                        segs.append(Segment("user", item, len(segs), ("prompt", i)))
-                elif isinstance(item, int | list) and not isinstance(item, bool):
-                    unscreened = True
-                else:
-                    raise AdapterError(
-                        f"'prompt[{i}]' must be a string or token ids.", param=f"prompt[{i}]"
-                    )
-        elif prompt is None:
-            raise AdapterError("Missing required parameter: 'prompt'.", param="prompt")
-        else:
-            raise AdapterError("'prompt' must be a string or an array.", param="prompt")
+        segs, unscreened = _texts_or_tokens(body, "prompt")
         if isinstance(body.get("suffix"), str) and body["suffix"]:
             segs.append(Segment("user", body["suffix"], len(segs), ("suffix",)))
         opt_number(body, "temperature", low=0.0, high=2.0)
@@ -141,30 +151,14 @@ class EmbeddingsAdapter:
     def parse_request(self, body: Any) -> ParsedRequest:
         """Validate an embeddings request and extract its input strings."""
         model = req_str(body, "model")
-        value = body.get("input")
-        segs: list[Segment] = []
-        unscreened = False
-        if isinstance(value, str):
-            segs.append(Segment("user", value, 0, ("input",)))
-        elif isinstance(value, list) and value:
-            for i, item in enumerate(value):
-                if isinstance(item, str):
-                    segs.append(Segment("user", item, len(segs), ("input", i)))
-                elif isinstance(item, int | list) and not isinstance(item, bool):
-                    unscreened = True
-                else:
-                    raise AdapterError(
-                        f"'input[{i}]' must be a string or token ids.", param=f"input[{i}]"
-                    )
-        elif value is None:
-            raise AdapterError("Missing required parameter: 'input'.", param="input")
-        else:
+        if isinstance(body.get("input"), list) and not body["input"]:
             raise AdapterError("'input' must be a string or a non-empty array.", param="input")
+        segs, unscreened = _texts_or_tokens(body, "input")
         return ParsedRequest(
             route=self.name,
             model=model,
             stream=False,
-            segments=tuple(s for s in segs if s.text),
+            segments=tuple(segs),
             extra={"unscreened_tokens": unscreened},
         )
 
