@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import random
 import re
 import time
 from collections.abc import AsyncGenerator, AsyncIterator, Mapping, Sequence
@@ -28,6 +27,7 @@ from middleware.adapters import AdapterError, AdapterRegistry, ParsedRequest
 from middleware.addons import Addon, StreamStop
 from middleware.errors import ApiError
 from middleware.headers import request_headers_for_upstream, response_headers_for_client
+from middleware.ids import new_id
 from middleware.sse import SseParser
 
 __all__ = ["Pipeline", "ProxyResponse", "Upstream", "UpstreamResponse"]
@@ -342,8 +342,7 @@ class Pipeline:
     @staticmethod
     def _request_id(request: ProxyRequest) -> str:
         given = request.headers.get("x-request-id", "")
-        # Ids only need to be unique, not secret: getrandbits is far cheaper than uuid4.
-        return given if _REQUEST_ID.match(given) else f"{random.getrandbits(128):032x}"
+        return given if _REQUEST_ID.match(given) else new_id()
 
 
 def _is_event_stream(headers: Mapping[str, str]) -> bool:

@@ -15,7 +15,6 @@ import asyncio
 import contextlib
 import dataclasses
 import time
-import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -26,6 +25,7 @@ from middleware.adapters import REASONING_LEVELS, Segment
 from middleware.addons import Addon
 from middleware.config import Config
 from middleware.errors import ApiError
+from middleware.ids import new_id
 from middleware.policy._conditions import RequestFacts
 from middleware.policy._decision import Decision, PolicyRecord
 from middleware.policy._engine import PolicyEngine
@@ -141,7 +141,7 @@ class PolicyAddon(Addon):
     async def request(self, ctx: RequestContext) -> None:
         """Screen the prompt; enforce before anything is forwarded."""
         engine = self.store.engine
-        decision_id = uuid.uuid4().hex
+        decision_id = new_id()
         facts = request_facts(ctx)
         scratch = PolicyScratch(engine, facts, decision_id, Placeholders())
         ctx.state[_SCRATCH] = scratch

@@ -14,7 +14,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
-import uuid
 from typing import TYPE_CHECKING, Any, ClassVar
 
 import structlog
@@ -22,6 +21,7 @@ import structlog
 from middleware import metrics
 from middleware._context import RequestContext
 from middleware.addons import Addon
+from middleware.ids import new_id
 from middleware.throttle._backend import (
     BACKENDS,
     BackendUnavailable,
@@ -164,7 +164,7 @@ class ThrottleAddon(Addon):
         risk = policy.risk
         plan = ReservePlan(
             tuple(charges),
-            uuid.uuid4().hex,
+            new_id(),
             self.config.lease_ttl_s,
             self.config.risk.half_life_s,
             risk.slow_at,
