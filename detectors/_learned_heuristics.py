@@ -1,0 +1,105 @@
+"""Hand-weighted signals that complement the learned models.
+
+None of these is fitted to a dataset: the weights encode published knowledge of
+jailbreak templates (persona unlocks, refusal suppression, "two responses"
+formats, token games), of many-shot prompting and of optimised adversarial
+suffixes. They matter most where no labelled data of a family exists, and they
+are calibrated on benign text like the models (see ``bench/train_classifiers.py``).
+"""
+
+from __future__ import annotations
+
+import math
+import re
+
+from detectors._learned_features import cue_counts
+
+__all__ = [
+    "JAILBREAK_CUE_WEIGHTS",
+    "JAILBREAK_HEURISTIC_ANCHORS",
+    "adversarial_suffix",
+    "jailbreak_heuristic",
+    "many_shot_turns",
+]
+
+#: Weight of each structural cue in the jailbreak heuristic (raw score = weighted
+#: sum of sqrt(count), capped per cue). A lone "act as" is weak; a persona plus
+#: "no restrictions" plus "never refuse" is the classic template.
+JAILBREAK_CUE_WEIGHTS: dict[str, float] = {
+    "dan": 2.0,
+    "no_limits": 1.5,
+    "vendor_policy": 1.0,
+    "unfiltered": 1.2,
+    "never_refuse": 1.2,
+    "in_character": 1.2,
+    "dual_response": 1.5,
+    "ai_meta": 0.5,
+    "token_game": 1.5,
+    "fiction_frame": 0.4,
+    "placeholder": 0.8,
+    "evil_persona": 1.0,
+    "no_disclaimers": 1.2,
+    "obedience": 1.0,
+    "persona": 0.6,
+    "override": 1.0,
+    "mode_switch": 1.5,
+}
+
+
+def jailbreak_heuristic(text: str) -> float:
+    """Raw jailbreak-template evidence: sum of cue weights, diminishing per repeat."""
+    counts = cue_counts(text)
+    raw = sum(w * min(2.0, math.sqrt(counts.get(n, 0))) for n, w in JAILBREAK_CUE_WEIGHTS.items())
+    families = sum(1 for n in JAILBREAK_CUE_WEIGHTS if n in counts and n != "persona")
+    # Templates stack several distinct techniques; one cue alone is common in benign text.
+    return raw * min(1.0, families / 3.0)
+
+
+_TURN = re.compile(
+    r"^\s*(?:human|user|q|question|assistant|ai|a|answer|bot|model|input|output)\s*:",
+    re.IGNORECASE | re.MULTILINE,
+)
+
+
+def many_shot_turns(text: str) -> int:
+    """Number of scripted dialogue turns (``User: ... / Assistant: ...`` lines)."""
+    return sum(1 for _ in _TURN.finditer(text))
+
+
+_TOKEN = re.compile(r"\S+")
+_WEIRD = re.compile(r"[a-z][A-Z]|[^\w\s].*[A-Za-z].*[^\w\s]|[A-Za-z][^\w\s'.,!?-][A-Za-z]|\\|\*\*")
+
+
+def adversarial_suffix(text: str, size: int = 12) -> tuple[float, int]:
+    """Share of odd tokens in the worst run of ``size`` tokens, and where that run starts.
+
+    Optimised suffixes (GCG and kin) glue words and punctuation together
+    (``similarlyNow``, ``]( Me giving**ONE``); ordinary prose rarely does, code
+    does -- so texts that look like code are scored 0.
+    """
+    if "```" in text or text.count(";") > 3 or text.count("\n    ") > 2:
+        return 0.0, 0
+    toks = list(_TOKEN.finditer(text))
+    if len(toks) < size:
+        return 0.0, 0
+    flags = [1 if _WEIRD.search(t.group()) else 0 for t in toks]
+    best, at, run = 0, 0, sum(flags[:size])
+    for i in range(len(flags) - size + 1):
+        if i:
+            run += flags[i + size - 1] - flags[i - 1]
+        if run > best:
+            best, at = run, toks[i].start()
+    return best / size, at
+
+
+#: Fixed calibration of :func:`jailbreak_heuristic` (raw -> score). Measured on
+#: the benign sets: raw >= 3 (score 0.5) on 0.2 % of role-play prompts and on no
+#: ordinary benign text; see bench/results/learned.json.
+JAILBREAK_HEURISTIC_ANCHORS: tuple[tuple[float, float], ...] = (
+    (0.0, 0.0),
+    (1.5, 0.2),
+    (2.5, 0.4),
+    (3.0, 0.5),
+    (4.5, 0.7),
+    (7.0, 1.0),
+)

@@ -1,0 +1,87 @@
+"""Prompt-injection detector: instructions aimed at the model, alone or hidden in data.
+
+Kinds (all carry the calibrated score of the injection model, max over the whole
+text and its windows):
+
+* ``injection.direct`` -- the text as a whole reads as an injection attempt;
+* ``injection.indirect`` -- a passage inside a longer text (a document, an email,
+  a tool result) scores higher than the whole: an injection planted in data;
+* finer kinds, emitted alongside when their structural cue occurs in the text:
+  ``injection.override`` (ignore previous instructions...),
+  ``injection.prompt_extraction`` (reveal the system prompt / the secret),
+  ``injection.role_override`` (role tags, developer/admin mode),
+  ``injection.exfiltration`` (send data to a URL or address),
+  ``injection.payload_insertion`` (add this code/link to your answer).
+
+Recommended thresholds: enforce ``injection.direct``/``injection.indirect`` at
+``min_score: 0.5`` on tool results and documents, monitor at ``0.4`` on user turns.
+Register with :func:`register_learned`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from detectors._base import Finding
+from detectors._learned_features import CUES
+from detectors._learned_model import Artifact
+from detectors._learned_registry import register_learned
+from detectors._learned_runtime import (
+    artifact_from_options,
+    best_span,
+    floor_from_options,
+    span_features,
+)
+
+__all__ = ["FINE_KINDS", "InjectionDetector", "create_injection", "register_learned"]
+
+#: Finer kinds and the structural cues that name them.
+FINE_KINDS: Mapping[str, tuple[str, ...]] = {
+    "injection.override": ("override", "new_instructions", "instead"),
+    "injection.prompt_extraction": ("extraction", "system_prompt"),
+    "injection.role_override": ("role_tag", "mode_switch", "addressed_ai"),
+    "injection.exfiltration": ("exfil",),
+    "injection.payload_insertion": ("insert_payload", "reply_steer"),
+}
+_CUES = {c.name: c.pattern for c in CUES}
+
+
+class InjectionDetector:
+    """Detector for prompt injections (see the module docstring for kinds and scores)."""
+
+    name = "injection"
+    kinds: frozenset[str] = frozenset({"injection.direct", "injection.indirect", *FINE_KINDS})
+    cpu_heavy = True
+
+    def __init__(self, artifact: Artifact, floor: float = 0.2) -> None:
+        self._model = artifact.models["injection"]
+        self._floor = floor
+        self.config_key = f"injection:{artifact.meta.get('version', '?')}:{floor}"
+
+    def warmup(self) -> None:
+        """Run once so the feature code and caches are ready."""
+        span_features.cache_clear()
+        self.detect("warm up the injection detector")
+
+    def detect(self, text: str) -> list[Finding]:
+        """Findings for ``text``; nothing when the score is below the floor."""
+        if not text.strip():
+            return []
+        best = best_span(self._model, text)
+        if best.score < self._floor:
+            return []
+        kind = "injection.indirect" if best.windowed else "injection.direct"
+        out = [Finding(kind, best.score, best.start, best.end, self.name)]
+        for fine, cues in FINE_KINDS.items():
+            for cue in cues:
+                m = _CUES[cue].search(text)
+                if m:
+                    out.append(Finding(fine, best.score, m.start(), m.end(), self.name, {"cue": cue}))
+                    break
+        return out
+
+
+def create_injection(options: Mapping[str, Any]) -> InjectionDetector:
+    """Registry factory. Options: ``min_score`` (emission floor), ``model_path``."""
+    return InjectionDetector(artifact_from_options(options), floor_from_options(options))

@@ -1,0 +1,105 @@
+"""Jailbreak detector: templates, role-play unlocks, refusal suppression, many-shot, suffixes.
+
+Kinds:
+
+* ``jailbreak.template`` -- max of the learned jailbreak model (calibrated on
+  benign text) and a hand-weighted cue score (persona + "no restrictions" +
+  "never refuse" + "stay in character"...), which also covers template families
+  absent from the training data;
+* ``jailbreak.roleplay`` / ``jailbreak.refusal_suppression`` -- the template
+  score, emitted when persona or refusal-suppression cues are present;
+* ``jailbreak.many_shot`` -- ``min(1, turns / 16)`` for scripted dialogue turns;
+* ``jailbreak.adversarial_suffix`` -- share of glued word/punctuation tokens in
+  the worst 12-token run (optimised suffixes); texts that look like code score 0.
+
+Recommended thresholds: ``jailbreak.template`` enforce at 0.5, monitor at 0.4;
+``jailbreak.many_shot`` monitor at 0.5 (8 turns); ``jailbreak.adversarial_suffix``
+monitor at 0.75. Register with :func:`register_learned`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from detectors._base import Finding
+from detectors._learned_features import cue_counts
+from detectors._learned_heuristics import (
+    JAILBREAK_HEURISTIC_ANCHORS,
+    adversarial_suffix,
+    jailbreak_heuristic,
+    many_shot_turns,
+)
+from detectors._learned_model import Artifact, calibrate
+from detectors._learned_registry import register_learned
+from detectors._learned_runtime import (
+    artifact_from_options,
+    best_span,
+    floor_from_options,
+    span_features,
+)
+
+__all__ = ["JailbreakDetector", "create_jailbreak", "register_learned"]
+
+_ROLEPLAY = ("persona", "fiction_frame", "evil_persona", "in_character")
+_REFUSAL = ("never_refuse", "no_disclaimers", "no_limits")
+
+
+class JailbreakDetector:
+    """Detector for jailbreak prompts (see the module docstring for kinds and scores)."""
+
+    name = "jailbreak"
+    kinds: frozenset[str] = frozenset(
+        {
+            "jailbreak.template",
+            "jailbreak.roleplay",
+            "jailbreak.refusal_suppression",
+            "jailbreak.many_shot",
+            "jailbreak.adversarial_suffix",
+        }
+    )
+    cpu_heavy = True
+
+    def __init__(self, artifact: Artifact, floor: float = 0.2) -> None:
+        self._model = artifact.models["jailbreak"]
+        self._floor = floor
+        self.config_key = f"jailbreak:{artifact.meta.get('version', '?')}:{floor}"
+
+    def warmup(self) -> None:
+        """Run once so the feature code and caches are ready."""
+        span_features.cache_clear()
+        self.detect("warm up the jailbreak detector")
+
+    def template_score(self, text: str) -> tuple[float, int, int]:
+        """The ``jailbreak.template`` score and its span."""
+        best = best_span(self._model, text)
+        heur = calibrate(jailbreak_heuristic(text), JAILBREAK_HEURISTIC_ANCHORS)
+        if heur >= best.score:
+            return heur, 0, len(text)
+        return best.score, best.start, best.end
+
+    def detect(self, text: str) -> list[Finding]:
+        """Findings for ``text``; each kind only when its score reaches the floor."""
+        if not text.strip():
+            return []
+        out: list[Finding] = []
+        score, start, end = self.template_score(text)
+        if score >= self._floor:
+            out.append(Finding("jailbreak.template", score, start, end, self.name))
+            cues = cue_counts(text)
+            if any(c in cues for c in _ROLEPLAY):
+                out.append(Finding("jailbreak.roleplay", score, start, end, self.name))
+            if any(c in cues for c in _REFUSAL):
+                out.append(Finding("jailbreak.refusal_suppression", score, start, end, self.name))
+        shots = min(1.0, many_shot_turns(text) / 16.0)
+        if shots >= self._floor:
+            out.append(Finding("jailbreak.many_shot", shots, 0, len(text), self.name))
+        odd, at = adversarial_suffix(text)
+        if odd >= max(self._floor, 0.5):
+            out.append(Finding("jailbreak.adversarial_suffix", odd, at, len(text), self.name))
+        return out
+
+
+def create_jailbreak(options: Mapping[str, Any]) -> JailbreakDetector:
+    """Registry factory. Options: ``min_score`` (emission floor), ``model_path``."""
+    return JailbreakDetector(artifact_from_options(options), floor_from_options(options))
