@@ -192,6 +192,11 @@ def _bipia(d: Path) -> Iterator[Example]:
         pools = {k: [t for c, t in contexts if (c == "code") == (k == "code")] for k in attacks}
         for family, items in attacks.items():
             for i, attack in enumerate(items):
+                # Training sees the attack alone (the benign context around it would
+                # teach "emails are injections"); evaluation sees it inside a context.
+                if split == "train":
+                    yield _ex(attack, "bipia", _drop(inj), subset="bipia_attacks_raw", split=split)
+                    continue
                 ctx = pools[family][(i * 7) % len(pools[family])]
                 yield _ex(insert_attack(ctx, attack, i % 3), "bipia", _drop(inj),
                           subset="bipia_attacks", split=split)

@@ -23,9 +23,10 @@ import math
 import re
 import zlib
 from collections import Counter
+from collections.abc import Mapping
 from dataclasses import dataclass
 
-from detectors._learned_lexicon import MISUSE_CATEGORIES
+from detectors._learned_lexicon import topic_counts
 
 __all__ = ["CUES", "DIM_BITS", "Cue", "SparseVec", "cue_counts", "featurise", "windows"]
 
@@ -75,6 +76,11 @@ CUES: tuple[Cue, ...] = (
        r"\b(reveal|print|show|output|repeat|leak|disclose|display|spell|recite|tell me)\b[^.\n]{0,30}"
        r"\b(system prompt|your (instructions|prompt|rules|password|secret|key|guidelines)|"
        r"the (password|secret|key)|(text|words|everything) above)"),
+    _c("credential_ask", "injection",
+       r"\b(what('s| is| was)|tell me|give me|share|reveal|confirm|provide|send|spell|type|write)\b"
+       r"[^.\n]{0,40}\b(password|passcode|secret (key|word|code)|api key|pin code|access code)\b|"
+       r"(contrase[ñn]a|mot de passe|passwort|senha|пароль|密码|كلمة المرور|parola d'ordine|"
+       r"wachtwoord|hasło|şifre|パスワード)"),
     _c("role_tag", "injection",
        r"(<\|?(im_start|im_end|system|assistant|endoftext)\|?>|\[/?(INST|SYS)\]|<</?SYS>>|"
        r"^\s*#{0,3}\s*(system|assistant)\s*:|\b(BEGIN|END)\s+(SYSTEM|ADMIN|USER|INSTRUCTIONS?)\b|"
@@ -187,25 +193,22 @@ def _ngram_counts(text: str) -> Counter[int]:
     return feats
 
 
-def featurise(text: str) -> SparseVec:
-    """The L2-normalised hashed feature vector of ``text``."""
+def featurise(text: str, cues: Mapping[str, int] | None = None) -> SparseVec:
+    """The L2-normalised hashed feature vector of ``text`` (``cues``: precomputed counts)."""
     feats = _ngram_counts(text)
-    for name, n in cue_counts(text).items():
+    for name, n in (cue_counts(text) if cues is None else cues).items():
         feats[_h("r:" + name)] += 3 * n  # cues weigh like several n-grams
-    topics = 0
-    for name, rx in MISUSE_CATEGORIES.items():
-        n = sum(1 for _ in rx.finditer(text))
-        if n:
-            feats[_h("m:" + name)] += 3 * n
-            topics += 1
+    topics = topic_counts(text)
+    for name, n in topics.items():
+        feats[_h("m:" + name)] += 3 * n
     if topics:
-        feats[_h("m:any")] += 3 * topics
+        feats[_h("m:any")] += 3 * len(topics)
     vec = {k: 1.0 + math.log(v) for k, v in feats.items()}
     norm = math.sqrt(sum(v * v for v in vec.values())) or 1.0
     return {k: v / norm for k, v in vec.items()}
 
 
-def windows(text: str, size: int = 400, stride: int = 200) -> list[tuple[int, int]]:
+def windows(text: str, size: int = 500, stride: int = 350) -> list[tuple[int, int]]:
     """Character windows ``(start, end)`` of about ``size`` chars cut at whitespace.
 
     Long texts are scored per window as well as whole, so one injected sentence

@@ -12,12 +12,15 @@ from __future__ import annotations
 import math
 import re
 
-from detectors._learned_features import cue_counts
+from collections.abc import Mapping
 
 __all__ = [
     "JAILBREAK_CUE_WEIGHTS",
-    "JAILBREAK_HEURISTIC_ANCHORS",
+    "HEURISTIC_ANCHORS",
+    "INJECTION_CUE_WEIGHTS",
     "adversarial_suffix",
+    "injection_heuristic",
+    "jailbreak_families",
     "jailbreak_heuristic",
     "many_shot_turns",
 ]
@@ -46,11 +49,39 @@ JAILBREAK_CUE_WEIGHTS: dict[str, float] = {
 }
 
 
-def jailbreak_heuristic(text: str) -> float:
-    """Raw jailbreak-template evidence: sum of cue weights, diminishing per repeat."""
-    counts = cue_counts(text)
+#: Weight of each cue in the injection heuristic. "Ignore the previous
+#: instructions" alone is the canonical attack, so it reaches the 0.5 anchor
+#: (raw 3) on its own; steering cues ("in your reply") need company.
+INJECTION_CUE_WEIGHTS: dict[str, float] = {
+    "override": 3.0,
+    "new_instructions": 2.0,
+    "extraction": 2.0,
+    "system_prompt": 1.0,
+    "credential_ask": 2.0,
+    "role_tag": 1.5,
+    "addressed_ai": 2.0,
+    "mode_switch": 1.5,
+    "exfil": 1.5,
+    "insert_payload": 1.0,
+    "reply_steer": 1.0,
+    "instead": 0.8,
+}
+
+
+def injection_heuristic(counts: Mapping[str, int]) -> float:
+    """Raw injection evidence from :func:`cue_counts`: cue weights, diminishing per repeat."""
+    return sum(w * min(2.0, math.sqrt(counts.get(n, 0))) for n, w in INJECTION_CUE_WEIGHTS.items())
+
+
+def jailbreak_families(counts: Mapping[str, int]) -> int:
+    """How many distinct jailbreak techniques (other than a bare persona) occur."""
+    return sum(1 for n in JAILBREAK_CUE_WEIGHTS if n in counts and n != "persona")
+
+
+def jailbreak_heuristic(counts: Mapping[str, int]) -> float:
+    """Raw jailbreak-template evidence from :func:`cue_counts`."""
     raw = sum(w * min(2.0, math.sqrt(counts.get(n, 0))) for n, w in JAILBREAK_CUE_WEIGHTS.items())
-    families = sum(1 for n in JAILBREAK_CUE_WEIGHTS if n in counts and n != "persona")
+    families = jailbreak_families(counts)
     # Templates stack several distinct techniques; one cue alone is common in benign text.
     return raw * min(1.0, families / 3.0)
 
@@ -92,10 +123,9 @@ def adversarial_suffix(text: str, size: int = 12) -> tuple[float, int]:
     return best / size, at
 
 
-#: Fixed calibration of :func:`jailbreak_heuristic` (raw -> score). Measured on
-#: the benign sets: raw >= 3 (score 0.5) on 0.2 % of role-play prompts and on no
-#: ordinary benign text; see bench/results/learned.json.
-JAILBREAK_HEURISTIC_ANCHORS: tuple[tuple[float, float], ...] = (
+#: Fixed calibration of both heuristics (raw -> score); the false-positive rates
+#: it gives on the benign sets are measured in bench/results/learned.json.
+HEURISTIC_ANCHORS: tuple[tuple[float, float], ...] = (
     (0.0, 0.0),
     (1.5, 0.2),
     (2.5, 0.4),

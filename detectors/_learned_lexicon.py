@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 
-__all__ = ["MISUSE_CATEGORIES", "misuse_categories"]
+__all__ = ["MISUSE_CATEGORIES", "misuse_categories", "topic_counts"]
 
 #: Topic lexicons routing a misuse finding to the policy taxonomy. Matching a
 #: lexicon never raises the misuse score; it only names the category.
@@ -50,6 +50,39 @@ MISUSE_CATEGORIES: dict[str, re.Pattern[str]] = {
     }.items()
 }
 
+#: Objects that make a violent or hacking verb harmless ("kill a Python process",
+#: "shoot a photo", "crack an egg"): matches followed by one are not topic hits.
+_HOMONYM = re.compile(
+    r"\s+(?:(?:a|an|the|this|that|my|your|our|all|some|every)\s+)?(?:[\w.-]+\s+){0,2}?"
+    r"(?:process(?:es)?|threads?|tasks?|jobs?|programs?|scripts?|quer(?:y|ies)|commands?|"
+    r"photos?|pictures?|videos?|shots?|scenes?|exams?|interviews?|presentations?|eggs?|code|"
+    r"problems?|records?|scores?|games?|deadlines?|balloons?|weeds?|germs|bacteria|lights?|"
+    r"time|mood|vibe|nuts?|jokes?|servers?|containers?|sessions?|apps?|loops?|engines?|"
+    r"the competition|it|this|that)\b",
+    re.IGNORECASE,
+)
+_HOMONYM_CATS = ("violent_crimes", "cyber_crime", "indiscriminate_weapons")
+
+
+def _hits(name: str, rx: re.Pattern[str], text: str) -> int:
+    n = 0
+    for m in rx.finditer(text):
+        if name in _HOMONYM_CATS and _HOMONYM.match(text, m.end()):
+            continue
+        n += 1
+    return n
+
+
+def topic_counts(text: str) -> dict[str, int]:
+    """Lexicon hits per category, homonyms with a harmless object excluded."""
+    out = {}
+    for name, rx in MISUSE_CATEGORIES.items():
+        n = _hits(name, rx, text)
+        if n:
+            out[name] = n
+    return out
+
+
 _CHILD_SEX = re.compile(r"\b(sex\w*|nude|naked|erotic|porn\w*|groom\w*|molest\w*)\b", re.IGNORECASE)
 
 
@@ -59,7 +92,7 @@ def misuse_categories(text: str) -> list[str]:
     ``child_exploitation`` needs a minor *and* a sexual or grooming term: a
     question about a child alone is no such category.
     """
-    cats = [name for name, rx in MISUSE_CATEGORIES.items() if rx.search(text)]
+    cats = sorted(topic_counts(text))
     if "child_exploitation" in cats and not _CHILD_SEX.search(text):
         cats.remove("child_exploitation")
     return sorted(cats)

@@ -12,10 +12,12 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
-from detectors._learned_features import SparseVec, featurise, windows
+from detectors._learned_features import SparseVec, cue_counts, featurise, windows
 from detectors._learned_model import Artifact, LinearModel, load_artifact
 
-__all__ = ["SpanScore", "artifact_from_options", "best_span", "floor_from_options", "span_features"]
+__all__ = [
+    "SpanFeatures",
+    "SpanScore", "artifact_from_options", "best_span", "floor_from_options", "span_features"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -28,23 +30,39 @@ class SpanScore:
     windowed: bool
 
 
+@dataclass(frozen=True, slots=True)
+class SpanFeatures:
+    """One scored span: offsets, its feature vector and its structural cue counts."""
+
+    start: int
+    end: int
+    vec: SparseVec
+    cues: Mapping[str, int]
+
+
+def _span(text: str, start: int, end: int) -> SpanFeatures:
+    part = text[start:end]
+    cues = cue_counts(part)
+    return SpanFeatures(start, end, featurise(part, cues), cues)
+
+
 @lru_cache(maxsize=512)
-def span_features(text: str) -> tuple[tuple[int, int, SparseVec], ...]:
+def span_features(text: str) -> tuple[SpanFeatures, ...]:
     """Features of the whole text, then of each window when the text is long."""
     spans = windows(text)
-    out = [(0, len(text), featurise(text))]
+    out = [_span(text, 0, len(text))]
     if len(spans) > 1:
-        out.extend((s, e, featurise(text[s:e])) for s, e in spans)
+        out.extend(_span(text, s, e) for s, e in spans)
     return tuple(out)
 
 
 def best_span(model: LinearModel, text: str) -> SpanScore:
     """Max calibrated score over the whole text and its windows (whole text wins ties)."""
     best = SpanScore(0.0, 0, len(text), False)
-    for i, (s, e, vec) in enumerate(span_features(text)):
-        score = model.score(vec)
+    for i, span in enumerate(span_features(text)):
+        score = model.score(span.vec)
         if score > best.score:
-            best = SpanScore(score, s, e, i > 0)
+            best = SpanScore(score, span.start, span.end, i > 0)
     return best
 
 

@@ -4,6 +4,8 @@ Kinds (all carry the calibrated score of the injection model, max over the whole
 text and its windows):
 
 * ``injection.direct`` -- the text as a whole reads as an injection attempt;
+  the score is the max of the learned model and a hand-weighted cue score
+  (``injection_heuristic``: overrides, prompt extraction, role tags...);
 * ``injection.indirect`` -- a passage inside a longer text (a document, an email,
   a tool result) scores higher than the whole: an injection planted in data;
 * finer kinds, emitted alongside when their structural cue occurs in the text:
@@ -25,7 +27,8 @@ from typing import Any
 
 from detectors._base import Finding
 from detectors._learned_features import CUES
-from detectors._learned_model import Artifact
+from detectors._learned_heuristics import HEURISTIC_ANCHORS, injection_heuristic
+from detectors._learned_model import Artifact, calibrate
 from detectors._learned_registry import register_learned
 from detectors._learned_runtime import (
     artifact_from_options,
@@ -39,7 +42,7 @@ __all__ = ["FINE_KINDS", "InjectionDetector", "create_injection", "register_lear
 #: Finer kinds and the structural cues that name them.
 FINE_KINDS: Mapping[str, tuple[str, ...]] = {
     "injection.override": ("override", "new_instructions", "instead"),
-    "injection.prompt_extraction": ("extraction", "system_prompt"),
+    "injection.prompt_extraction": ("extraction", "system_prompt", "credential_ask"),
     "injection.role_override": ("role_tag", "mode_switch", "addressed_ai"),
     "injection.exfiltration": ("exfil",),
     "injection.payload_insertion": ("insert_payload", "reply_steer"),
@@ -69,15 +72,21 @@ class InjectionDetector:
         if not text.strip():
             return []
         best = best_span(self._model, text)
-        if best.score < self._floor:
+        score, start, end, windowed = best.score, best.start, best.end, best.windowed
+        for i, span in enumerate(span_features(text)):  # the hand-weighted cue score too
+            heur = calibrate(injection_heuristic(span.cues), HEURISTIC_ANCHORS)
+            if heur > score:
+                score, start, end, windowed = heur, span.start, span.end, i > 0
+        if score < self._floor:
             return []
-        kind = "injection.indirect" if best.windowed else "injection.direct"
-        out = [Finding(kind, best.score, best.start, best.end, self.name)]
+        kind = "injection.indirect" if windowed else "injection.direct"
+        out = [Finding(kind, score, start, end, self.name)]
+        found = span_features(text)[0].cues
         for fine, cues in FINE_KINDS.items():
             for cue in cues:
-                m = _CUES[cue].search(text)
+                m = _CUES[cue].search(text) if cue in found else None
                 if m:
-                    out.append(Finding(fine, best.score, m.start(), m.end(), self.name, {"cue": cue}))
+                    out.append(Finding(fine, score, m.start(), m.end(), self.name, {"cue": cue}))
                     break
         return out
 

@@ -23,10 +23,10 @@ from collections.abc import Mapping
 from typing import Any
 
 from detectors._base import Finding
-from detectors._learned_features import cue_counts
 from detectors._learned_heuristics import (
-    JAILBREAK_HEURISTIC_ANCHORS,
+    HEURISTIC_ANCHORS,
     adversarial_suffix,
+    jailbreak_families,
     jailbreak_heuristic,
     many_shot_turns,
 )
@@ -72,8 +72,13 @@ class JailbreakDetector:
 
     def template_score(self, text: str) -> tuple[float, int, int]:
         """The ``jailbreak.template`` score and its span."""
+        cues = span_features(text)[0].cues
+        heur = calibrate(jailbreak_heuristic(cues), HEURISTIC_ANCHORS)
+        if jailbreak_families(cues) == 0:
+            # The learned model alone over-reads personas ("act as a travel
+            # guide"): it only counts when some unlock technique is present.
+            return heur, 0, len(text)
         best = best_span(self._model, text)
-        heur = calibrate(jailbreak_heuristic(text), JAILBREAK_HEURISTIC_ANCHORS)
         if heur >= best.score:
             return heur, 0, len(text)
         return best.score, best.start, best.end
@@ -86,7 +91,7 @@ class JailbreakDetector:
         score, start, end = self.template_score(text)
         if score >= self._floor:
             out.append(Finding("jailbreak.template", score, start, end, self.name))
-            cues = cue_counts(text)
+            cues = span_features(text)[0].cues
             if any(c in cues for c in _ROLEPLAY):
                 out.append(Finding("jailbreak.roleplay", score, start, end, self.name))
             if any(c in cues for c in _REFUSAL):
