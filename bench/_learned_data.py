@@ -46,7 +46,7 @@ class Example:
 
 
 def find_data_dir() -> Path:
-    """Locate the shared data: $TOLLGATE_SHARED_DATA, then ../shared/data, then /work/shared/data."""
+    """Locate the shared data: $TOLLGATE_SHARED_DATA, then ../shared/data, then /work/shared/data."""  # noqa: E501
     env = os.environ.get("TOLLGATE_SHARED_DATA")
     candidates = [Path(env)] if env else []
     repo = Path(__file__).resolve().parent.parent
@@ -68,11 +68,26 @@ _HARM = (("misuse", 1), ("injection", 0), ("jailbreak", 0))
 _BENIGN = (("misuse", 0), ("injection", 0), ("jailbreak", 0))
 
 
-def _ex(text: str, group: str, labels: tuple[tuple[str, int], ...], **kw: object) -> Example:
+def _ex(
+    text: str,
+    group: str,
+    labels: tuple[tuple[str, int], ...],
+    *,
+    subset: str | None = None,
+    split: str | None = None,
+    category: str | None = None,
+    trainable: bool = True,
+) -> Example:
     positive = any(v == 1 for _, v in labels)
-    split = str(kw.pop("split", None) or _split(text, positive))
-    return Example(text=text, group=group, subset=str(kw.pop("subset", group)), labels=labels,
-                   split=split, **kw)  # type: ignore[arg-type]
+    return Example(
+        text=text,
+        group=group,
+        subset=subset or group,
+        labels=labels,
+        split=split or _split(text, positive),
+        category=category,
+        trainable=trainable,
+    )
 
 
 def _csv(path: Path) -> list[dict[str, str]]:
@@ -117,13 +132,19 @@ def _harmful(d: Path) -> Iterator[Example]:
         yield _ex(row["target"], "advbench", _HARM, subset="advbench_strings")
     for row in _csv(d / "harmbench_val" / "harmbench_behaviors_text_val.csv"):
         sub = "harmbench_copyright" if row["SemanticCategory"] == "copyright" else "harmbench_val"
-        yield _ex(row["Behavior"], "harmbench_val", _HARM, subset=sub,
-                  category=_HB_CAT.get(row["SemanticCategory"]))
+        yield _ex(
+            row["Behavior"],
+            "harmbench_val",
+            _HARM,
+            subset=sub,
+            category=_HB_CAT.get(row["SemanticCategory"]),
+        )
     for row in _csv(d / "strongreject" / "strongreject_dataset.csv"):
         yield _ex(row["forbidden_prompt"], "strongreject", _HARM, category=_SR_CAT[row["category"]])
     for row in _csv(d / "simple_safety_tests" / "simple_safety_tests.csv"):
-        yield _ex(row["prompts_final"], "simple_safety_tests", _HARM,
-                  category=_SST_CAT[row["harm_area"]])
+        yield _ex(
+            row["prompts_final"], "simple_safety_tests", _HARM, category=_SST_CAT[row["harm_area"]]
+        )
     for row in _csv(d / "xstest" / "xstest_prompts.csv"):
         if row["label"] == "unsafe":
             cat = {"contrast_privacy": "privacy", "contrast_discr": "hate"}.get(row["type"])
@@ -143,8 +164,12 @@ def _attacks(d: Path) -> Iterator[Example]:
     inj = (("injection", 1), ("jailbreak", -1), ("misuse", -1))
     with (d / "cyberseceval_prompt_injection" / "prompt_injection.json").open() as fh:
         for row in json.load(fh):
-            yield _ex(row["user_input"], "cyberseceval_prompt_injection", _drop(inj),
-                      subset=f"cyberseceval_{row['injection_type']}")
+            yield _ex(
+                row["user_input"],
+                "cyberseceval_prompt_injection",
+                _drop(inj),
+                subset=f"cyberseceval_{row['injection_type']}",
+            )
     yield from _bipia(d)
 
 
@@ -182,9 +207,8 @@ def _bipia(d: Path) -> Iterator[Example]:
     inj = (("injection", 1), ("misuse", -1), ("jailbreak", -1))
     for split in ("train", "test"):
         contexts = _bipia_contexts(d, split)
-        for kind, text in contexts:
-            yield _ex(text, "bipia", _BENIGN, subset="bipia_contexts",
-                      split="calib" if split == "train" else "test")
+        for _kind, text in contexts:  # train contexts are the negatives of their own attacks
+            yield _ex(text, "bipia", _BENIGN, subset="bipia_contexts", split=split)
         attacks: dict[str, list[str]] = {}
         for family in ("text", "code"):
             with (d / "bipia" / f"{family}_attack_{split}.json").open() as fh:
@@ -192,14 +216,17 @@ def _bipia(d: Path) -> Iterator[Example]:
         pools = {k: [t for c, t in contexts if (c == "code") == (k == "code")] for k in attacks}
         for family, items in attacks.items():
             for i, attack in enumerate(items):
-                # Training sees the attack alone (the benign context around it would
-                # teach "emails are injections"); evaluation sees it inside a context.
-                if split == "train":
-                    yield _ex(attack, "bipia", _drop(inj), subset="bipia_attacks_raw", split=split)
-                    continue
+                # An attack alone is often a harmless sentence ("What is the capital of
+                # Brazil?"): it is an injection only inside data. Training pairs each
+                # context with and without an attack, so the model learns the difference.
                 ctx = pools[family][(i * 7) % len(pools[family])]
-                yield _ex(insert_attack(ctx, attack, i % 3), "bipia", _drop(inj),
-                          subset="bipia_attacks", split=split)
+                yield _ex(
+                    insert_attack(ctx, attack, i % 3),
+                    "bipia",
+                    _drop(inj),
+                    subset="bipia_attacks",
+                    split=split,
+                )
 
 
 def _benign(d: Path) -> Iterator[Example]:

@@ -11,8 +11,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
-import scipy.sparse as sp
-from sklearn.linear_model import LogisticRegression
+import scipy.sparse as sp  # type: ignore[import-untyped]
+from sklearn.linear_model import LogisticRegression  # type: ignore[import-untyped]
 
 from bench._learned_data import Example
 from detectors._learned_features import DIM_BITS, featurise, windows
@@ -78,7 +78,7 @@ class FittedModel:
 def _sample_weights(examples: Sequence[Example], mask: np.ndarray, y: np.ndarray) -> np.ndarray:
     # Each dataset weighs the same within its class, so 5,900 chat turns do not
     # drown 100 SimpleSafetyTests prompts; the classes weigh the same overall.
-    groups = np.asarray([examples[i].subset for i in np.flatnonzero(mask)])
+    groups = np.asarray([examples[int(i)].subset for i in np.flatnonzero(mask)])
     w = np.ones(len(groups))
     for cls in (0, 1):
         sel = y == cls
@@ -86,7 +86,8 @@ def _sample_weights(examples: Sequence[Example], mask: np.ndarray, y: np.ndarray
         for g in subs:
             m = sel & (groups == g)
             w[m] = 1.0 / (m.sum() * len(subs))
-    return w * len(w) / w.sum()
+    out: np.ndarray = w * len(w) / w.sum()
+    return out
 
 
 def fit_model(

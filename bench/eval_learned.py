@@ -143,7 +143,7 @@ def latency(examples: Sequence[Example], sample: int = 300) -> dict[str, float]:
 def evaluate(full: bool = True) -> dict[str, Any]:
     """Every figure of ``bench/results/learned.json``."""
     examples = load_all()
-    _learned_runtime.span_features = lru_cache(maxsize=None)(  # type: ignore[misc]
+    _learned_runtime.span_features = lru_cache(maxsize=None)(
         _learned_runtime.span_features.__wrapped__
     )
     out: dict[str, Any] = {

@@ -70,8 +70,10 @@ def main() -> None:
     trained_on = Counter(e.subset for e, m in zip(bank.examples, train, strict=True) if m)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(artifact_json(models, dict(sorted(trained_on.items()))) + "\n")
-    print(f"wrote {args.out} ({args.out.stat().st_size} bytes) for {', '.join(DETECTORS)}"
-          f" in {time.perf_counter() - t0:.0f}s")
+    print(
+        f"wrote {args.out} ({args.out.stat().st_size} bytes) for {', '.join(DETECTORS)}"
+        f" in {time.perf_counter() - t0:.0f}s"
+    )
 
 
 if __name__ == "__main__":

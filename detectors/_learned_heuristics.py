@@ -11,13 +11,12 @@ from __future__ import annotations
 
 import math
 import re
-
 from collections.abc import Mapping
 
 __all__ = [
-    "JAILBREAK_CUE_WEIGHTS",
     "HEURISTIC_ANCHORS",
     "INJECTION_CUE_WEIGHTS",
+    "JAILBREAK_CUE_WEIGHTS",
     "adversarial_suffix",
     "injection_heuristic",
     "jailbreak_families",

@@ -14,6 +14,7 @@ calibration margins maps to ``ANCHOR_SCORES[i]``, so a score of 0.5 means "above
 from __future__ import annotations
 
 import base64
+import itertools
 import json
 from array import array
 from collections.abc import Mapping, Sequence
@@ -58,7 +59,7 @@ def calibrate(raw: float, anchors: Sequence[tuple[float, float]]) -> float:
     if raw <= anchors[0][0]:
         x0, s0 = anchors[0]
         return max(0.0, s0 * (1.0 - min(1.0, (x0 - raw) / 4.0)))
-    for (x0, s0), (x1, s1) in zip(anchors, anchors[1:], strict=False):
+    for (x0, s0), (x1, s1) in itertools.pairwise(anchors):
         if raw <= x1:
             return s0 + (s1 - s0) * (raw - x0) / (x1 - x0)
     return 1.0

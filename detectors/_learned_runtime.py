@@ -17,7 +17,12 @@ from detectors._learned_model import Artifact, LinearModel, load_artifact
 
 __all__ = [
     "SpanFeatures",
-    "SpanScore", "artifact_from_options", "best_span", "floor_from_options", "span_features"]
+    "SpanScore",
+    "artifact_from_options",
+    "best_span",
+    "floor_from_options",
+    "span_features",
+]
 
 
 @dataclass(frozen=True, slots=True)
