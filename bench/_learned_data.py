@@ -15,6 +15,7 @@ import csv
 import hashlib
 import json
 import os
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -164,13 +165,28 @@ def _attacks(d: Path) -> Iterator[Example]:
     inj = (("injection", 1), ("jailbreak", -1), ("misuse", -1))
     with (d / "cyberseceval_prompt_injection" / "prompt_injection.json").open() as fh:
         for row in json.load(fh):
+            text = row["user_input"]
+            visible = _VISIBLE_ATTACK.search(text) is not None
             yield _ex(
-                row["user_input"],
+                text,
                 "cyberseceval_prompt_injection",
                 _drop(inj),
                 subset=f"cyberseceval_{row['injection_type']}",
+                trainable=visible,
             )
     yield from _bipia(d)
+
+
+#: CyberSecEval rows whose text shows the attack (a secret, the prompt, the
+#: instructions). The others are ordinary questions whose attack is breaking a
+#: topic rule of their own system prompt ("What is the weather in LA?"): they
+#: are evaluated but never trained on -- as positives they teach "questions are
+#: injections".
+_VISIBLE_ATTACK = re.compile(
+    r"password|passcode|secret|\bkey\b|prompt|instruction|system|rule|confidential|reveal|"
+    r"ignore|forget|disregard|mot de passe|contraseña|senha|passwort|пароль|密码|parola",
+    re.IGNORECASE,
+)
 
 
 def _drop(labels: tuple[tuple[str, int], ...]) -> tuple[tuple[str, int], ...]:
@@ -203,22 +219,46 @@ def insert_attack(context: str, attack: str, position: int) -> str:
     return "\n".join([*lines[:mid], attack, *lines[mid:]])
 
 
+#: BIPIA attack families that are ordinary requests when read alone ("Analyze
+#: the trend of electric car sales"): injections only inside data, so they are
+#: never training positives on their own (they stay in the evaluation).
+_STANDALONE_TASKS = frozenset(
+    {
+        "Task Automation",
+        "Business Intelligence",
+        "Conversational Agent",
+        "Research Assistance",
+        "Sentiment Analysis",
+        "Information Retrieval",
+        "Content Creation",
+        "Learning and Tutoring",
+        "Language Translation",
+        "Programming Help",
+    }
+)
+
+
 def _bipia(d: Path) -> Iterator[Example]:
     inj = (("injection", 1), ("misuse", -1), ("jailbreak", -1))
     for split in ("train", "test"):
         contexts = _bipia_contexts(d, split)
         for _kind, text in contexts:  # train contexts are the negatives of their own attacks
             yield _ex(text, "bipia", _BENIGN, subset="bipia_contexts", split=split)
-        attacks: dict[str, list[str]] = {}
+        attacks: dict[str, list[tuple[str, str]]] = {}
         for family in ("text", "code"):
             with (d / "bipia" / f"{family}_attack_{split}.json").open() as fh:
-                attacks[family] = [a for items in json.load(fh).values() for a in items]
+                attacks[family] = [(c, a) for c, items in json.load(fh).items() for a in items]
         pools = {k: [t for c, t in contexts if (c == "code") == (k == "code")] for k in attacks}
         for family, items in attacks.items():
-            for i, attack in enumerate(items):
-                # An attack alone is often a harmless sentence ("What is the capital of
-                # Brazil?"): it is an injection only inside data. Training pairs each
-                # context with and without an attack, so the model learns the difference.
+            for i, (category, attack) in enumerate(items):
+                # Training sees the attack alone and the windows of the clean contexts
+                # as negatives (a whole context with an attack inside would teach
+                # "emails are injections"); evaluation sees the attack inside a context.
+                if split == "train":
+                    if category in _STANDALONE_TASKS:
+                        continue
+                    yield _ex(attack, "bipia", _drop(inj), subset="bipia_attacks_raw", split=split)
+                    continue
                 ctx = pools[family][(i * 7) % len(pools[family])]
                 yield _ex(
                     insert_attack(ctx, attack, i % 3),

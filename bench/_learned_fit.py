@@ -15,8 +15,9 @@ import scipy.sparse as sp  # type: ignore[import-untyped]
 from sklearn.linear_model import LogisticRegression  # type: ignore[import-untyped]
 
 from bench._learned_data import Example
-from detectors._learned_features import DIM_BITS, featurise, windows
+from detectors._learned_features import DIM_BITS
 from detectors._learned_model import ANCHOR_QUANTILES, ANCHOR_SCORES, quantise
+from detectors._learned_runtime import compute_spans
 
 __all__ = ["DETECTORS", "FeatureBank", "FittedModel", "fit_all", "fit_model"]
 
@@ -32,12 +33,11 @@ class FeatureBank:
         rows, owners = [], []
         full = []
         for i, ex in enumerate(self.examples):
-            full.append(featurise(ex.text))
-            spans = windows(ex.text)
-            if len(spans) > 1:
-                for s, e in spans:
-                    rows.append(featurise(ex.text[s:e]))
-                    owners.append(i)
+            spans = compute_spans(ex.text)  # exactly what the run time scores
+            full.append(spans[0].vec)
+            for span in spans[1:]:
+                rows.append(span.vec)
+                owners.append(i)
         self.full = _csr(full)
         self.win = _csr(rows)
         self.owner = np.asarray(owners, dtype=np.int64)
@@ -105,8 +105,16 @@ def fit_model(
     if len(set(y.tolist())) < 2:  # a fold without positives: a model that never fires
         return FittedModel(detector, np.zeros(1 << DIM_BITS), -10.0, ((0.0, 0.0), (1.0, 1.0)))
     weights = _sample_weights(exs, mask, y)
+    # The run time scores windows of long texts too, so the windows of negative
+    # texts are negatives as well (each carries its text's weight).
+    row_weight = np.zeros(len(exs))
+    row_weight[mask] = weights
+    neg_win = np.flatnonzero(mask[bank.owner] & (labels[bank.owner] == 0))
+    x = sp.vstack([bank.full[mask], bank.win[neg_win]]).tocsr()
+    y = np.concatenate([y, np.zeros(len(neg_win), dtype=y.dtype)])
+    weights = np.concatenate([weights, row_weight[bank.owner[neg_win]]])
     lr = LogisticRegression(C=c, max_iter=3000, solver="liblinear", random_state=SEED)
-    lr.fit(bank.full[mask], y, sample_weight=weights)
+    lr.fit(x, y, sample_weight=weights)
     raw_q, scale = quantise(lr.coef_.ravel().tolist())
     coef = np.frombuffer(raw_q, dtype=np.int8).astype(np.float64) * scale
     bias = float(lr.intercept_[0])

@@ -14,9 +14,12 @@ import re
 from collections.abc import Mapping
 
 __all__ = [
-    "HEURISTIC_ANCHORS",
+    "DATA_STEERING_BONUS",
+    "INJECTION_ANCHORS",
     "INJECTION_CUE_WEIGHTS",
+    "JAILBREAK_ANCHORS",
     "JAILBREAK_CUE_WEIGHTS",
+    "STEERING_CUES",
     "adversarial_suffix",
     "injection_heuristic",
     "jailbreak_families",
@@ -42,6 +45,7 @@ JAILBREAK_CUE_WEIGHTS: dict[str, float] = {
     "evil_persona": 1.0,
     "no_disclaimers": 1.2,
     "obedience": 1.0,
+    "profanity": 0.6,
     "persona": 0.6,
     "override": 1.0,
     "mode_switch": 1.5,
@@ -67,9 +71,21 @@ INJECTION_CUE_WEIGHTS: dict[str, float] = {
 }
 
 
-def injection_heuristic(counts: Mapping[str, int]) -> float:
-    """Raw injection evidence from :func:`cue_counts`: cue weights, diminishing per repeat."""
-    return sum(w * min(2.0, math.sqrt(counts.get(n, 0))) for n, w in INJECTION_CUE_WEIGHTS.items())
+#: Cues that address the assistant's output; inside a document they are the
+#: planted instruction of an indirect injection.
+STEERING_CUES = ("reply_steer", "insert_payload", "addressed_ai", "instead", "exfil")
+DATA_STEERING_BONUS = 2.0
+
+
+def injection_heuristic(counts: Mapping[str, int], in_data: bool = False) -> float:
+    """Raw injection evidence from :func:`cue_counts`: cue weights, diminishing per repeat.
+
+    ``in_data``: the counts come from a window of a text that reads as data
+    (email, table, code); an instruction to the assistant there weighs more.
+    """
+    bonus = DATA_STEERING_BONUS if in_data and any(c in counts for c in STEERING_CUES) else 0.0
+    weights = INJECTION_CUE_WEIGHTS.items()
+    return bonus + sum(w * min(2.0, math.sqrt(counts.get(n, 0))) for n, w in weights)
 
 
 def jailbreak_families(counts: Mapping[str, int]) -> int:
@@ -86,7 +102,8 @@ def jailbreak_heuristic(counts: Mapping[str, int]) -> float:
 
 
 _TURN = re.compile(
-    r"^\s*(?:human|user|q|question|assistant|ai|a|answer|bot|model|input|output)\s*:",
+    r"(?:^|(?<=[\s.?!\"']))(?:human|user|q|question|assistant|ai|a|answer|bot|model|input|output)"
+    r"\s*:\s",
     re.IGNORECASE | re.MULTILINE,
 )
 
@@ -100,16 +117,17 @@ _TOKEN = re.compile(r"\S+")
 _WEIRD = re.compile(r"[a-z][A-Z]|[^\w\s].*[A-Za-z].*[^\w\s]|[A-Za-z][^\w\s'.,!?-][A-Za-z]|\\|\*\*")
 
 
-def adversarial_suffix(text: str, size: int = 12) -> tuple[float, int]:
-    """Share of odd tokens in the worst run of ``size`` tokens, and where that run starts.
+def adversarial_suffix(text: str, size: int = 12, tail: int = 60) -> tuple[float, int]:
+    """Share of odd tokens in the worst run of ``size`` among the last ``tail`` tokens.
 
-    Optimised suffixes (GCG and kin) glue words and punctuation together
-    (``similarlyNow``, ``]( Me giving**ONE``); ordinary prose rarely does, code
-    does -- so texts that look like code are scored 0.
+    Optimised suffixes (GCG and kin) are appended to a request and glue words and
+    punctuation together (``similarlyNow``, ``]( Me giving**ONE``); ordinary
+    prose rarely does, code does -- so texts that look like code score 0.
+    Returns the share and the offset where the worst run starts.
     """
     if "```" in text or text.count(";") > 3 or text.count("\n    ") > 2:
         return 0.0, 0
-    toks = list(_TOKEN.finditer(text))
+    toks = list(_TOKEN.finditer(text))[-tail:]
     if len(toks) < size:
         return 0.0, 0
     flags = [1 if _WEIRD.search(t.group()) else 0 for t in toks]
@@ -122,13 +140,23 @@ def adversarial_suffix(text: str, size: int = 12) -> tuple[float, int]:
     return best / size, at
 
 
-#: Fixed calibration of both heuristics (raw -> score); the false-positive rates
-#: it gives on the benign sets are measured in bench/results/learned.json.
-HEURISTIC_ANCHORS: tuple[tuple[float, float], ...] = (
+#: Fixed calibrations of the heuristics (raw -> score); the false-positive rates
+#: they give on the benign sets are measured in bench/results/learned.json.
+#: Injection: the canonical override alone (raw 3) reaches 0.5. Jailbreak: three
+#: distinct unlock techniques (raw ~2.5) reach 0.5.
+INJECTION_ANCHORS: tuple[tuple[float, float], ...] = (
     (0.0, 0.0),
     (1.5, 0.2),
     (2.5, 0.4),
     (3.0, 0.5),
     (4.5, 0.7),
     (7.0, 1.0),
+)
+JAILBREAK_ANCHORS: tuple[tuple[float, float], ...] = (
+    (0.0, 0.0),
+    (1.2, 0.2),
+    (2.0, 0.4),
+    (2.5, 0.5),
+    (4.0, 0.7),
+    (6.5, 1.0),
 )

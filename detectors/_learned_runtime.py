@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
-from detectors._learned_features import SparseVec, cue_counts, featurise, windows
+from detectors._learned_features import SparseVec, analyse, span_cues, span_vector, windows
 from detectors._learned_model import Artifact, LinearModel, load_artifact
 
 __all__ = [
@@ -20,6 +20,7 @@ __all__ = [
     "SpanScore",
     "artifact_from_options",
     "best_span",
+    "compute_spans",
     "floor_from_options",
     "span_features",
 ]
@@ -45,20 +46,18 @@ class SpanFeatures:
     cues: Mapping[str, int]
 
 
-def _span(text: str, start: int, end: int) -> SpanFeatures:
-    part = text[start:end]
-    cues = cue_counts(part)
-    return SpanFeatures(start, end, featurise(part, cues), cues)
+def compute_spans(text: str) -> tuple[SpanFeatures, ...]:
+    """Features of the whole text, then of each window when the text is long (uncached)."""
+    a = analyse(text)
+    spans = windows(text)
+    bounds = [(0, len(text)), *(spans if len(spans) > 1 else [])]
+    return tuple(SpanFeatures(s, e, span_vector(a, s, e), span_cues(a, s, e)) for s, e in bounds)
 
 
 @lru_cache(maxsize=512)
 def span_features(text: str) -> tuple[SpanFeatures, ...]:
-    """Features of the whole text, then of each window when the text is long."""
-    spans = windows(text)
-    out = [_span(text, 0, len(text))]
-    if len(spans) > 1:
-        out.extend(_span(text, s, e) for s, e in spans)
-    return tuple(out)
+    """:func:`compute_spans`, cached: the three detectors score the same text."""
+    return compute_spans(text)
 
 
 def best_span(model: LinearModel, text: str) -> SpanScore:

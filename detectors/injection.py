@@ -26,8 +26,8 @@ from collections.abc import Mapping
 from typing import Any
 
 from detectors._base import Finding
-from detectors._learned_features import CUES
-from detectors._learned_heuristics import HEURISTIC_ANCHORS, injection_heuristic
+from detectors._learned_cues import CUES, looks_like_data
+from detectors._learned_heuristics import INJECTION_ANCHORS, injection_heuristic
 from detectors._learned_model import Artifact, calibrate
 from detectors._learned_registry import register_learned
 from detectors._learned_runtime import (
@@ -73,8 +73,9 @@ class InjectionDetector:
             return []
         best = best_span(self._model, text)
         score, start, end, windowed = best.score, best.start, best.end, best.windowed
+        in_data = looks_like_data(text)
         for i, span in enumerate(span_features(text)):  # the hand-weighted cue score too
-            heur = calibrate(injection_heuristic(span.cues), HEURISTIC_ANCHORS)
+            heur = calibrate(injection_heuristic(span.cues, in_data and i > 0), INJECTION_ANCHORS)
             if heur > score:
                 score, start, end, windowed = heur, span.start, span.end, i > 0
         if score < self._floor:

@@ -24,7 +24,7 @@ from typing import Any
 
 from detectors._base import Finding
 from detectors._learned_heuristics import (
-    HEURISTIC_ANCHORS,
+    JAILBREAK_ANCHORS,
     adversarial_suffix,
     jailbreak_families,
     jailbreak_heuristic,
@@ -73,7 +73,7 @@ class JailbreakDetector:
     def template_score(self, text: str) -> tuple[float, int, int]:
         """The ``jailbreak.template`` score and its span."""
         cues = span_features(text)[0].cues
-        heur = calibrate(jailbreak_heuristic(cues), HEURISTIC_ANCHORS)
+        heur = calibrate(jailbreak_heuristic(cues), JAILBREAK_ANCHORS)
         if jailbreak_families(cues) == 0:
             # The learned model alone over-reads personas ("act as a travel
             # guide"): it only counts when some unlock technique is present.
