@@ -11,17 +11,27 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Protocol, runtime_checkable
+from typing import Any, Literal, Protocol, cast, get_args, runtime_checkable
 
 __all__ = [
     "Detector",
     "DetectorFactory",
     "Finding",
+    "TextView",
     "UnknownDetectorError",
     "available",
     "create",
     "register",
+    "scans_decoded",
+    "text_view",
 ]
+
+#: Which form of a segment a detector is handed (see :func:`text_view`):
+#: ``folded`` -- normalised and with look-alike letters folded to ASCII (the
+#: default: best for matching); ``normalized`` -- NFKC with invisible, tag and
+#: bidi characters removed; ``original`` -- the untouched text (for detectors
+#: that look for the hidden characters themselves).
+TextView = Literal["folded", "normalized", "original"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,6 +67,12 @@ class Detector(Protocol):
     off the event loop. ``detect`` must be pure with respect to its input:
     the same text and configuration give the same findings (results are cached
     per segment hash and ``config_key``).
+
+    Optional attributes, read with :func:`text_view` and :func:`scans_decoded`:
+    ``text_view`` (which form of the text ``detect`` receives) and
+    ``scans_decoded`` (whether decoded payloads are re-scanned by it); and an
+    optional method ``might_match(text) -> bool``, a cheap pre-check that
+    lets the runner skip the hand-off to a worker when it is false.
     """
 
     name: str
@@ -71,6 +87,26 @@ class Detector(Protocol):
     def warmup(self) -> None:
         """Load models and compile patterns; called once before readiness."""
         ...
+
+
+def text_view(detector: object) -> TextView:
+    """The view ``detector`` wants: its optional ``text_view`` attribute, else ``folded``.
+
+    Whatever the view, the runner maps returned spans back to the original.
+    """
+    view = getattr(detector, "text_view", "folded")
+    if view not in get_args(TextView):
+        raise ValueError(f"bad text_view {view!r} on detector {getattr(detector, 'name', '?')}")
+    return cast(TextView, view)
+
+
+def scans_decoded(detector: object) -> bool:
+    """Whether decoded payloads (base64, hex, ...) are re-scanned by ``detector``.
+
+    Optional attribute ``scans_decoded`` (default ``True``); the obfuscation
+    detector, which reports the encodings themselves, turns it off.
+    """
+    return bool(getattr(detector, "scans_decoded", True))
 
 
 DetectorFactory = Callable[[Mapping[str, Any]], Detector]

@@ -1,0 +1,156 @@
+"""Shared benchmark plumbing: start processes on loopback, drive load, summarise.
+
+Every benchmark compares variants measured in the same run, interleaved over
+rounds, and reports medians and ratios (these machines are noisy).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+
+ROOT = Path(__file__).resolve().parent.parent
+RESULTS = ROOT / "bench" / "results"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port: int = s.getsockname()[1]
+        return port
+
+
+def wait_http(url: str, timeout: float = 20.0) -> None:
+    import urllib.request
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(url, timeout=1):
+                return
+        except OSError:
+            time.sleep(0.05)
+    raise RuntimeError(f"{url} did not come up")
+
+
+@contextmanager
+def process(
+    args: Sequence[str], ready_url: str, env: dict[str, str] | None = None
+) -> Iterator[None]:
+    full_env = {k: v for k, v in os.environ.items() if not k.startswith("TOLLGATE_")}
+    full_env.update(env or {})
+    full_env.setdefault("PYTHONPATH", str(ROOT))
+    proc = subprocess.Popen(
+        [sys.executable, *args],
+        cwd=ROOT,
+        env=full_env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        wait_http(ready_url)
+        yield
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+
+
+@dataclass
+class LoadResult:
+    requests: int
+    errors: int
+    seconds: float
+    latencies_ms: list[float]
+
+    @property
+    def rps(self) -> float:
+        return self.requests / self.seconds if self.seconds else 0.0
+
+    def pct(self, q: float) -> float:
+        if not self.latencies_ms:
+            return float("nan")
+        data = sorted(self.latencies_ms)
+        return data[min(len(data) - 1, int(q * len(data)))]
+
+
+async def _load(
+    url: str, body: dict[str, Any], concurrency: int, seconds: float, stream: bool
+) -> LoadResult:
+    latencies: list[float] = []
+    errors = 0
+    payload = json.dumps(body).encode()
+    deadline = time.perf_counter() + seconds
+    connector = aiohttp.TCPConnector(limit=concurrency)
+    async with aiohttp.ClientSession(connector=connector) as http:
+
+        async def worker() -> None:
+            nonlocal errors
+            while time.perf_counter() < deadline:
+                t0 = time.perf_counter()
+                try:
+                    async with http.post(
+                        url, data=payload, headers={"content-type": "application/json"}
+                    ) as resp:
+                        if stream:
+                            async for _ in resp.content.iter_any():
+                                pass
+                        else:
+                            await resp.read()
+                        if resp.status != 200:
+                            errors += 1
+                            continue
+                except aiohttp.ClientError:
+                    errors += 1
+                    continue
+                latencies.append((time.perf_counter() - t0) * 1000)
+
+        start = time.perf_counter()
+        await asyncio.gather(*(worker() for _ in range(concurrency)))
+        elapsed = time.perf_counter() - start
+    return LoadResult(len(latencies), errors, elapsed, latencies)
+
+
+def load(
+    url: str, body: dict[str, Any], concurrency: int, seconds: float, stream: bool
+) -> LoadResult:
+    """Drive ``url`` with ``concurrency`` clients for ``seconds``."""
+    return asyncio.run(_load(url, body, concurrency, seconds, stream))
+
+
+def median_of(rounds: list[LoadResult], metric: Callable[[LoadResult], float]) -> float:
+    return statistics.median(metric(r) for r in rounds)
+
+
+def write_results(name: str, data: dict[str, Any]) -> Path:
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    path = RESULTS / f"{name}.json"
+    path.write_text(json.dumps(data, indent=2, sort_keys=True) + "\n")
+    return path
+
+
+def update_readme(marker: str, table: str) -> None:
+    """Replace the README block between ``<!-- marker -->`` and ``<!-- /marker -->``."""
+    readme = ROOT / "README.md"
+    text = readme.read_text()
+    start, end = f"<!-- {marker} -->", f"<!-- /{marker} -->"
+    if start not in text or end not in text:
+        return
+    head, _, rest = text.partition(start)
+    _, _, tail = rest.partition(end)
+    readme.write_text(f"{head}{start}\n{table.rstrip()}\n{end}{tail}")

@@ -1,0 +1,386 @@
+"""Incremental screening of streamed output: hold-back windows per channel.
+
+A streamed response is screened as it flows. Each (choice, channel) of a
+stream gets a :class:`ChannelScreen`; every delta is fed to it and only the
+text it releases reaches the client, so nothing a rule would block or redact
+is ever sent. :class:`WindowScreen` is the generic hold-back algorithm: it
+re-evaluates only the held text plus an overlap of already released text
+(never the whole accumulated stream) and releases everything before the
+point where a match could still be in progress.
+
+:class:`StreamAddon` does the frame plumbing: it feeds deltas through the
+screens, rewrites frames with the released text (dropping frames that end
+up empty), asks the upstream for usage and strips that extra frame, flushes
+held text before ``finish_reason``/``[DONE]``, and on a block ends the
+stream with a ``content_filter`` chunk, an error frame and ``[DONE]``.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from middleware._context import RequestContext, SseEvent
+from middleware.adapters import ApiAdapter, Channel, Direction, Segment
+from middleware.addons import Addon, StreamStop
+from middleware.errors import ApiError
+from middleware.usage import record_usage
+
+__all__ = [
+    "ChannelScreen",
+    "StreamAddon",
+    "StreamBlocked",
+    "StreamScreening",
+    "WindowScreen",
+    "WindowVerdict",
+]
+
+_USAGE_ROUTES = frozenset({"openai_chat", "openai_completions", "muse_completions"})
+_TEXT_KEYS = frozenset({"content", "reasoning_content", "reasoning", "refusal", "text"})
+# A delta that ends mid-word is held (cheaply) until a boundary arrives: no
+# pattern with word boundaries can be decided inside a word anyway.
+_BOUNDARY = re.compile(r"[\s.,;:!?)\]}>\"']")
+
+
+class StreamBlocked(Exception):
+    """A screen decided to block: ``error`` is what the client's error frame says."""
+
+    def __init__(self, error: ApiError) -> None:
+        super().__init__(error.message)
+        self.error = error
+
+
+class ChannelScreen(Protocol):
+    """Screens one channel of one choice, incrementally."""
+
+    async def feed(self, text: str) -> str:
+        """Add ``text``; return what is now safe to release (redacted).
+
+        Raises :class:`StreamBlocked` when a blocking rule matched.
+        """
+        ...
+
+    async def finish(self) -> str:
+        """The channel ended: screen and return everything still held."""
+        ...
+
+
+class StreamScreening(Protocol):
+    """Creates the screens of one stream (per request)."""
+
+    def open(self, direction: Direction, channel: Channel, choice: int) -> ChannelScreen | None:
+        """A screen for this channel, or ``None`` when nothing screens it."""
+        ...
+
+
+ScreeningFactory = Callable[[RequestContext], Awaitable[StreamScreening | None]]
+
+
+@dataclass(frozen=True, slots=True)
+class WindowVerdict:
+    """What rules say about one window of text.
+
+    ``redactions`` are ``(start, end, replacement)`` in window coordinates;
+    ``hold_from`` is the earliest index where a match may still be in
+    progress (``len(window)`` when nothing is pending); ``block`` ends the
+    stream.
+    """
+
+    redactions: tuple[tuple[int, int, str], ...] = ()
+    hold_from: int | None = None
+    block: ApiError | None = None
+
+
+Evaluate = Callable[[str, bool], Awaitable[WindowVerdict]]
+
+
+def _merge(spans: tuple[tuple[int, int, str], ...]) -> list[tuple[int, int, str]]:
+    """Union overlapping spans; the longest span's replacement names the union."""
+    merged: list[tuple[int, int, str]] = []
+    for start, end, rep in sorted(spans):
+        if merged and start < merged[-1][1]:
+            p_start, p_end, p_rep = merged[-1]
+            longer = rep if end - start > p_end - p_start else p_rep
+            merged[-1] = (p_start, max(p_end, end), longer)
+        else:
+            merged.append((start, end, rep))
+    return merged
+
+
+class WindowScreen:
+    """The hold-back algorithm over an ``evaluate(window, final)`` callback.
+
+    The window is the last ``overlap`` characters of released text (for
+    context, never re-released) plus the held text. ``max_hold`` bounds
+    memory and latency: beyond it text is released even if a longer match
+    might be in progress (set it above the longest pattern you enforce).
+    """
+
+    def __init__(self, evaluate: Evaluate, *, overlap: int = 256, max_hold: int = 2048) -> None:
+        self._evaluate = evaluate
+        self._overlap = overlap
+        self._max_hold = max_hold
+        self._tail = ""
+        self._pending = ""
+        self.released_chars = 0
+        self.evaluations = 0
+        self.max_held = 0
+
+    @property
+    def held(self) -> int:
+        """Characters currently held back."""
+        return len(self._pending)
+
+    async def feed(self, text: str) -> str:
+        """Hold ``text`` and release what the rules have cleared."""
+        self._pending += text
+        self.max_held = max(self.max_held, len(self._pending))
+        if len(self._pending) < self._max_hold and not _BOUNDARY.search(text):
+            return ""
+        return await self._screen(final=False)
+
+    async def finish(self) -> str:
+        """Screen the rest with no more text to come, and release it."""
+        if not self._pending:
+            return ""
+        return await self._screen(final=True)
+
+    async def _screen(self, *, final: bool) -> str:
+        window = self._tail + self._pending
+        base = len(self._tail)
+        self.evaluations += 1
+        verdict = await self._evaluate(window, final)
+        if verdict.block is not None:
+            raise StreamBlocked(verdict.block)
+        cut = len(window) if final or verdict.hold_from is None else verdict.hold_from
+        cut = max(base, min(cut, len(window)))
+        if len(window) - cut > self._max_hold:
+            cut = len(window) - self._max_hold
+        spans = _merge(verdict.redactions)
+        # Never release half of a redaction: move the cut back to its start
+        # (spans are merged, so one pass from the right settles it).
+        for start, end, _ in reversed(spans):
+            if start < cut < end:
+                cut = max(base, start)
+        out: list[str] = []
+        pos = base
+        for start, end, replacement in spans:
+            if end <= base or start >= cut:
+                continue  # already released (seen before) or still held
+            out.append(window[pos : max(pos, start)])
+            out.append(replacement)
+            pos = end
+        out.append(window[pos:cut])
+        released = window[base:cut]
+        self._tail = (self._tail + released)[-self._overlap :] if self._overlap else ""
+        self._pending = window[cut:]
+        self.released_chars += len(released)
+        return "".join(out)
+
+
+@dataclass(slots=True)
+class _StreamState:
+    screening: StreamScreening
+    injected_usage: bool
+    screens: dict[tuple[int, str, int], ChannelScreen | None] = field(default_factory=dict)
+    templates: dict[tuple[int, str, int], tuple[Any, tuple[str | int, ...]]] = field(
+        default_factory=dict
+    )
+    last_frame: Any = None
+    dropped_frames: int = 0
+
+
+def _screen_key(frame: Any, seg: Segment) -> tuple[int, str, int]:
+    tool = 0
+    if seg.channel == "tool_arguments" and len(seg.path) > 4:
+        pos, k = seg.path[1], seg.path[4]
+        try:
+            call = frame["choices"][pos]["delta"]["tool_calls"][k]
+            tool = int(call.get("index", k))
+        except (KeyError, IndexError, TypeError, ValueError):
+            tool = int(k) if isinstance(k, int) else 0
+    return (seg.choice, seg.channel, tool)
+
+
+def _direction(channel: str) -> Direction:
+    return "reasoning" if channel == "reasoning" else "output"
+
+
+def _is_empty(frame: Any) -> bool:
+    """Whether a rewritten frame carries nothing a client needs."""
+    if not isinstance(frame, dict) or frame.get("usage") or frame.get("error"):
+        return False
+    choices = frame.get("choices")
+    if not isinstance(choices, list) or not choices:
+        return False
+    for choice in choices:
+        if not isinstance(choice, dict) or choice.get("finish_reason"):
+            return False
+        if choice.get("text"):
+            return False
+        delta = choice.get("delta") or {}
+        for key, value in delta.items():
+            if key in _TEXT_KEYS and not value:
+                continue
+            if key == "tool_calls" and isinstance(value, list):
+                for call in value:
+                    fn = call.get("function") or {}
+                    if call.get("id") or fn.get("name") or fn.get("arguments"):
+                        return False
+                continue
+            return False
+    return True
+
+
+class StreamAddon(Addon):
+    """Screens streamed responses through per-channel hold-back screens.
+
+    ``factory(ctx)`` returns the stream's :class:`StreamScreening` (or
+    ``None`` when no active rule screens this stream: frames then pass
+    untouched). Streamed ``logprobs`` are removed while screening, since they
+    carry the raw tokens that hold-back keeps from the client.
+    """
+
+    name = "stream"
+    wants_stream_events = True
+
+    def __init__(self, factory: ScreeningFactory) -> None:
+        self._factory = factory
+
+    async def request(self, ctx: RequestContext) -> None:
+        """Open the stream's screening; ask the upstream for usage frames."""
+        adapter = ctx.adapter
+        if not (ctx.stream and adapter and adapter.streams and adapter.screens_output):
+            return
+        screening = await self._factory(ctx)
+        injected = False
+        if adapter.name in _USAGE_ROUTES and isinstance(ctx.body, dict):
+            opts = ctx.body.get("stream_options")
+            if not (isinstance(opts, dict) and opts.get("include_usage")):
+                options = dict(opts) if isinstance(opts, dict) else {}
+                options["include_usage"] = True
+                ctx.body = {**ctx.body, "stream_options": options}
+                injected = True
+        if screening is not None or injected:
+            ctx.state[self.name] = _StreamState(
+                screening=screening or _NoScreening(), injected_usage=injected
+            )
+
+    async def stream_event(self, ctx: RequestContext, event: SseEvent) -> list[SseEvent]:
+        """Feed one frame through the screens; return the frames to send."""
+        st: _StreamState | None = ctx.state.get(self.name)
+        adapter = ctx.adapter
+        if st is None or adapter is None:
+            return [event]
+        if event.data.strip() == "[DONE]":
+            return [*await self._flush(ctx, st, adapter, None), event]
+        try:
+            frame = json.loads(event.data)
+        except ValueError:
+            st.dropped_frames += 1  # unparseable: cannot be screened, so not sent
+            return []
+        if not isinstance(frame, dict) or "error" in frame:
+            return [event]
+        out: list[SseEvent] = []
+        usage = frame.get("usage")
+        if isinstance(usage, dict):
+            record_usage(ctx.usage, frame)
+            if st.injected_usage:
+                if not frame.get("choices"):
+                    return []
+                frame = {k: v for k, v in frame.items() if k != "usage"}
+        segments = adapter.frame_segments(frame)
+        replacements: dict[tuple[str | int, ...], str] = {}
+        try:
+            for seg in segments:
+                key = _screen_key(frame, seg)
+                screen = self._screen(st, key, seg)
+                if screen is None:
+                    continue
+                st.templates[key] = (frame, seg.path)
+                replacements[seg.path] = await screen.feed(seg.text)
+            finishing = [
+                c.get("index", i)
+                for i, c in enumerate(frame.get("choices") or [])
+                if isinstance(c, dict) and c.get("finish_reason")
+            ]
+            for choice in finishing:
+                out.extend(await self._flush(ctx, st, adapter, choice))
+        except StreamBlocked as blocked:
+            raise StreamStop(self._block_events(ctx, frame, blocked.error)) from None
+        st.last_frame = frame
+        rewritten = adapter.rebuild(frame, replacements) if replacements else frame
+        for choice in rewritten.get("choices") or []:
+            if isinstance(choice, dict) and choice.get("logprobs") is not None:
+                choice["logprobs"] = None
+        if _is_empty(rewritten):
+            return out
+        # Flushed text must precede the frame that carries finish_reason.
+        return [*out, SseEvent(data=json.dumps(rewritten))]
+
+    async def stream_end(self, ctx: RequestContext) -> list[SseEvent]:
+        """The upstream ended without ``[DONE]``: release what is still held.
+
+        If the upstream failed (``ctx.error``), held text is dropped instead:
+        it was cut short, so it may be the visible half of a match.
+        """
+        st: _StreamState | None = ctx.state.get(self.name)
+        if st is None or ctx.adapter is None or ctx.error:
+            return []
+        try:
+            return await self._flush(ctx, st, ctx.adapter, None)
+        except StreamBlocked as blocked:
+            return self._block_events(ctx, st.last_frame, blocked.error)
+
+    def _screen(
+        self, st: _StreamState, key: tuple[int, str, int], seg: Segment
+    ) -> ChannelScreen | None:
+        if key not in st.screens:
+            st.screens[key] = st.screening.open(_direction(seg.channel), seg.channel, seg.choice)
+        return st.screens[key]
+
+    async def _flush(
+        self, ctx: RequestContext, st: _StreamState, adapter: ApiAdapter, choice: int | None
+    ) -> list[SseEvent]:
+        events: list[SseEvent] = []
+        for key, screen in st.screens.items():
+            if screen is None or (choice is not None and key[0] != choice):
+                continue
+            text = await screen.finish()
+            if not text:
+                continue
+            template, path = st.templates[key]
+            blank = {s.path: "" for s in adapter.frame_segments(template)}
+            blank[path] = text
+            frame = adapter.rebuild(template, blank)
+            for c in frame.get("choices") or []:
+                if isinstance(c, dict):
+                    c["finish_reason"] = None
+            events.append(SseEvent(data=json.dumps(frame)))
+        return events
+
+    def _block_events(self, ctx: RequestContext, frame: Any, error: ApiError) -> list[SseEvent]:
+        ctx.decision = "block"
+        ctx.state.setdefault("stream_blocked", True)
+        meta = {k: v for k, v in (frame or {}).items() if k in ("id", "object", "created", "model")}
+        indexes = sorted({key[0] for key in ctx.state[self.name].screens} or {0})
+        legacy = ctx.adapter is not None and ctx.adapter.name == "openai_completions"
+        choices = [
+            {"index": i, "text": "", "finish_reason": "content_filter"}
+            if legacy
+            else {"index": i, "delta": {}, "finish_reason": "content_filter"}
+            for i in indexes
+        ]
+        return [
+            SseEvent(data=json.dumps({**meta, "choices": choices})),
+            SseEvent(data=json.dumps(error.body())),
+            SseEvent(data="[DONE]"),
+        ]
+
+
+class _NoScreening:
+    def open(self, direction: Direction, channel: Channel, choice: int) -> ChannelScreen | None:
+        return None

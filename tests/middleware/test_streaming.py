@@ -1,0 +1,291 @@
+"""Incremental stream screening: hold-back, redaction in flight, mid-stream blocks."""
+
+from __future__ import annotations
+
+import itertools
+from typing import Any
+
+import openai
+import pytest
+import regex
+from aiohttp.test_utils import TestServer
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from middleware._context import RequestContext
+from middleware.access import AccessAddon
+from middleware.addons import Addon
+from middleware.streaming import StreamAddon, StreamScreening
+from tests.conftest import Running, StartTollgate
+from tests.middleware.stream_rules import Rule, RuleScreening, redact_all
+
+EMAIL = Rule(regex.compile(r"[\w.+-]+@[\w-]+\.[\w.]+"), "redact", "<EMAIL>")
+CARD = Rule(regex.compile(r"\b(?:\d[ -]?){15}\d\b"), "redact", "<CARD>")
+SECRET = Rule(regex.compile(r"sk-[A-Za-z0-9]{20,}"), "block")
+RULES = [EMAIL, CARD, SECRET]
+
+
+async def _run(screen: Any, chunks: list[str]) -> str:
+    out = [await screen.feed(c) for c in chunks]
+    out.append(await screen.finish())
+    return "".join(out)
+
+
+def _cut(text: str, cuts: list[int]) -> list[str]:
+    points = sorted({c % (len(text) + 1) for c in cuts} | {0, len(text)})
+    return [text[a:b] for a, b in itertools.pairwise(points) if b > a]
+
+
+TEXTS = st.sampled_from(
+    [
+        "Contact me at jane.doe@example.com or 4111 1111 1111 1111 tomorrow.",
+        "No personal data here, just prose about lighthouses and the sea.",
+        "Two mails: a@b.io, c.d@e-f.org; card 5500-0000-0000-0004 end",
+        "edge@case.com",
+    ]
+)
+
+
+@settings(max_examples=200, deadline=None)
+@given(text=TEXTS, cuts=st.lists(st.integers(min_value=0, max_value=200), max_size=30))
+async def test_any_chunking_gives_the_non_streamed_result(text: str, cuts: list[int]) -> None:
+    screening = RuleScreening([EMAIL, CARD])
+    screen = screening.open("output", "content", 0)
+    assert await _run(screen, _cut(text, cuts)) == redact_all([EMAIL, CARD], text)
+
+
+async def test_prose_is_released_without_holding() -> None:
+    screen = RuleScreening(RULES).open("output", "content", 0)
+    assert screen is not None
+    assert await screen.feed("The sea is ") == "The sea is "
+    assert await screen.feed("calm today. ") == "calm today. "
+
+
+async def test_partial_card_number_is_held_until_complete() -> None:
+    screen = RuleScreening(RULES).open("output", "content", 0)
+    assert screen is not None
+    released = await screen.feed("Pay with 4111 1111 ")
+    assert released == "Pay with "
+    released += await screen.feed("1111 1111 now")
+    released += await screen.finish()
+    assert released == "Pay with <CARD> now"
+
+
+async def test_one_character_frames_never_leak_an_email() -> None:
+    text = "write to bob@example.org please"
+    screen = RuleScreening(RULES).open("output", "content", 0)
+    pieces = [await screen.feed(ch) for ch in text]  # type: ignore[union-attr]
+    pieces.append(await screen.finish())  # type: ignore[union-attr]
+    assert "bob@" not in "".join(pieces)
+    assert all("@" not in p for p in pieces)
+    assert "".join(pieces) == "write to <EMAIL> please"
+
+
+async def test_held_text_is_bounded() -> None:
+    screen = RuleScreening(RULES, max_hold=64).open("output", "content", 0)
+    assert screen is not None
+    for _ in range(100):
+        await screen.feed("1234567 ")
+    assert screen.held <= 64  # type: ignore[attr-defined]
+
+
+# -- through the proxy, with the official client --------------------------------------
+
+
+class _Usage(Addon):
+    name = "usage-probe"
+
+    def __init__(self) -> None:
+        self.seen: list[dict[str, int]] = []
+
+    async def done(self, ctx: RequestContext) -> None:
+        self.seen.append(dict(ctx.usage))
+
+
+async def _start(
+    upstream: TestServer, start_tollgate: StartTollgate, rules: list[Rule]
+) -> tuple[Running, _Usage]:
+    async def factory(ctx: RequestContext) -> StreamScreening | None:
+        return RuleScreening(rules)
+
+    probe = _Usage()
+    running = await start_tollgate(
+        str(upstream.make_url("")).rstrip("/"),
+        addons=[AccessAddon(), StreamAddon(factory), probe],
+    )
+    return running, probe
+
+
+def _client(running: Running) -> openai.AsyncOpenAI:
+    return openai.AsyncOpenAI(base_url=f"{running.url}/v1", api_key="sk-x", max_retries=0)
+
+
+async def _collect(stream: Any) -> tuple[str, str | None, int]:
+    text, finish, usage_frames = [], None, 0
+    async for chunk in stream:
+        if chunk.usage is not None:
+            usage_frames += 1
+        if chunk.choices:
+            text.append(chunk.choices[0].delta.content or "")
+            finish = chunk.choices[0].finish_reason or finish
+    return "".join(text), finish, usage_frames
+
+
+@pytest.mark.parametrize("chunk_chars", [1, 3, 7])
+async def test_client_receives_redacted_text_for_any_frame_size(
+    upstream: TestServer, start_tollgate: StartTollgate, chunk_chars: int
+) -> None:
+    running, _ = await _start(upstream, start_tollgate, RULES)
+    reply = "Mail jane@example.com, card 4111 1111 1111 1111. Thanks!"
+    client = _client(running)
+    stream = await client.chat.completions.create(
+        model="demo-chat",
+        messages=[{"role": "user", "content": "hi"}],
+        stream=True,
+        extra_body={"mock": {"reply": reply, "chunk_chars": chunk_chars}},
+    )
+    text, finish, _ = await _collect(stream)
+    assert text == "Mail <EMAIL>, card <CARD>. Thanks!"
+    assert finish == "stop"
+    await client.close()
+
+
+async def test_usage_is_requested_recorded_and_stripped(
+    upstream: TestServer, start_tollgate: StartTollgate
+) -> None:
+    running, probe = await _start(upstream, start_tollgate, RULES)
+    client = _client(running)
+    stream = await client.chat.completions.create(
+        model="demo-chat",
+        messages=[{"role": "user", "content": "hi"}],
+        stream=True,
+        extra_body={"mock": {"reply": "plain words here"}},
+    )
+    text, _, usage_frames = await _collect(stream)
+    await client.close()
+    assert text == "plain words here"
+    assert usage_frames == 0
+    assert probe.seen[-1]["completion_tokens"] > 0
+
+
+async def test_usage_kept_when_client_asked_for_it(
+    upstream: TestServer, start_tollgate: StartTollgate
+) -> None:
+    running, _ = await _start(upstream, start_tollgate, RULES)
+    client = _client(running)
+    stream = await client.chat.completions.create(
+        model="demo-chat",
+        messages=[{"role": "user", "content": "hi"}],
+        stream=True,
+        stream_options={"include_usage": True},
+        extra_body={"mock": {"reply": "plain words"}},
+    )
+    _, _, usage_frames = await _collect(stream)
+    await client.close()
+    assert usage_frames == 1
+
+
+async def test_block_mid_stream_ends_with_content_filter_and_error(
+    upstream: TestServer, start_tollgate: StartTollgate
+) -> None:
+    running, _ = await _start(upstream, start_tollgate, RULES)
+    reply = "Sure, here is the key: sk-" + "A" * 30 + " and more text after it."
+    client = _client(running)
+    stream = await client.chat.completions.create(
+        model="demo-chat",
+        messages=[{"role": "user", "content": "hi"}],
+        stream=True,
+        extra_body={"mock": {"reply": reply, "chunk_chars": 2}},
+    )
+    received: list[str] = []
+    finishes: list[str] = []
+    with pytest.raises(openai.APIError) as info:
+        async for chunk in stream:
+            if chunk.choices:
+                received.append(chunk.choices[0].delta.content or "")
+                if chunk.choices[0].finish_reason:
+                    finishes.append(chunk.choices[0].finish_reason)
+    await client.close()
+    assert "sk-" not in "".join(received)
+    assert "".join(received) == "Sure, here is the key: "
+    assert finishes == ["content_filter"]
+    assert "blocked" in str(info.value.message)
+
+
+async def test_violation_in_the_last_frame_is_caught(
+    upstream: TestServer, start_tollgate: StartTollgate
+) -> None:
+    running, _ = await _start(upstream, start_tollgate, RULES)
+    client = _client(running)
+    stream = await client.chat.completions.create(
+        model="demo-chat",
+        messages=[{"role": "user", "content": "hi"}],
+        stream=True,
+        extra_body={"mock": {"reply": "reach me: x@y.com", "chunk_chars": 40}},
+    )
+    text, _, _ = await _collect(stream)
+    await client.close()
+    assert text == "reach me: <EMAIL>"
+
+
+async def test_reasoning_channel_is_screened_separately(
+    upstream: TestServer, start_tollgate: StartTollgate
+) -> None:
+    only_reasoning = Rule(regex.compile(r"secret plan"), "redact", "<HIDDEN>", ("reasoning",))
+    running, _ = await _start(upstream, start_tollgate, [only_reasoning])
+    client = _client(running)
+    stream = await client.chat.completions.create(
+        model="demo-chat",
+        messages=[{"role": "user", "content": "hi"}],
+        stream=True,
+        extra_body={"mock": {"reply": "the secret plan is fine", "reasoning": "my secret plan: x"}},
+    )
+    content, reasoning = [], []
+    async for chunk in stream:
+        if chunk.choices:
+            delta = chunk.choices[0].delta
+            content.append(delta.content or "")
+            reasoning.append(getattr(delta, "reasoning_content", None) or "")
+    await client.close()
+    assert "".join(reasoning) == "my <HIDDEN>: x"
+    assert "".join(content) == "the secret plan is fine"
+
+
+async def test_tool_call_arguments_are_screened(
+    upstream: TestServer, start_tollgate: StartTollgate
+) -> None:
+    running, _ = await _start(upstream, start_tollgate, RULES)
+    client = _client(running)
+    stream = await client.chat.completions.create(
+        model="demo-chat",
+        messages=[{"role": "user", "content": "hi"}],
+        stream=True,
+        extra_body={"mock": {"reply": "ok", "tool_arguments": '{"to": "ann@corp.io"}'}},
+    )
+    args = []
+    async for chunk in stream:
+        if chunk.choices and chunk.choices[0].delta.tool_calls:
+            fn = chunk.choices[0].delta.tool_calls[0].function
+            args.append((fn.arguments if fn else "") or "")
+    await client.close()
+    assert "".join(args) == '{"to": "<EMAIL>"}'
+
+
+async def test_stream_dying_midway_drops_held_text_then_errors(
+    upstream: TestServer, start_tollgate: StartTollgate
+) -> None:
+    running, _ = await _start(upstream, start_tollgate, RULES)
+    client = _client(running)
+    stream = await client.chat.completions.create(
+        model="demo-chat",
+        messages=[{"role": "user", "content": "hi"}],
+        stream=True,
+        extra_body={"mock": {"reply": "mail q@w.io now", "chunk_chars": 3, "die_after_frames": 4}},
+    )
+    received: list[str] = []
+    with pytest.raises(openai.APIError):
+        async for chunk in stream:
+            if chunk.choices:
+                received.append(chunk.choices[0].delta.content or "")
+    await client.close()
+    assert "".join(received) == "mail "
