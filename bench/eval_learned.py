@@ -16,6 +16,7 @@ from __future__ import annotations
 import argparse
 import json
 import statistics
+import sys
 import time
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
@@ -23,13 +24,16 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from bench._learned_data import Example, load_all
-from detectors import _learned_runtime
-from detectors._base import Detector
-from detectors._learned_model import Artifact, load_artifact
-from detectors.injection import InjectionDetector
-from detectors.jailbreak import JailbreakDetector
-from detectors.misuse import MisuseDetector
+_BENCH = Path(__file__).resolve().parent
+sys.path.insert(0, str(_BENCH.parent))  # this checkout's packages win over installed ones
+
+from bench._learned_data import Example, load_all  # noqa: E402
+from detectors import _learned_runtime  # noqa: E402
+from detectors._base import Detector  # noqa: E402
+from detectors._learned_model import Artifact, load_artifact  # noqa: E402
+from detectors.injection import InjectionDetector  # noqa: E402
+from detectors.jailbreak import JailbreakDetector  # noqa: E402
+from detectors.misuse import MisuseDetector  # noqa: E402
 
 __all__ = ["ENFORCE_KINDS", "TARGETS", "THRESHOLD", "evaluate", "main", "quick"]
 
@@ -63,14 +67,20 @@ def detectors_for(artifact: Artifact) -> list[Detector]:
 
 
 def rates(dets: Sequence[Detector], examples: Iterable[Example]) -> dict[str, dict[str, Any]]:
-    """Per subset: n, share flagged by any enforce kind, and per detector."""
+    """Per subset: n, share flagged by any enforce kind (at ``THRESHOLD``, and at the
+    monitor / strict operating points ``any@0.4`` / ``any@0.7``), and per detector."""
     hits: dict[str, list[dict[str, bool]]] = defaultdict(list)
     for ex in examples:
         row = {}
+        best = 0.0
         for det in dets:
-            found = det.detect(ex.text)
-            row[det.name] = any(f.kind in ENFORCE_KINDS and f.score >= THRESHOLD for f in found)
-        row["any"] = any(row.values())
+            scores = [f.score for f in det.detect(ex.text) if f.kind in ENFORCE_KINDS]
+            top = max(scores, default=0.0)
+            row[det.name] = top >= THRESHOLD
+            best = max(best, top)
+        row["any"] = best >= THRESHOLD
+        row["any@0.4"] = best >= 0.4
+        row["any@0.7"] = best >= 0.7
         hits[ex.subset].append(row)
     for name, parts in AGGREGATES.items():
         if all(p in hits for p in parts):
@@ -78,7 +88,7 @@ def rates(dets: Sequence[Detector], examples: Iterable[Example]) -> dict[str, di
     out: dict[str, dict[str, Any]] = {}
     for subset, rows in sorted(hits.items()):
         out[subset] = {"n": len(rows)}
-        for key in ("any", *(d.name for d in dets)):
+        for key in ("any", "any@0.4", "any@0.7", *(d.name for d in dets)):
             out[subset][key] = round(sum(r[key] for r in rows) / len(rows), 4)
     return out
 

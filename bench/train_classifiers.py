@@ -16,6 +16,7 @@ from __future__ import annotations
 import argparse
 import hashlib
 import json
+import sys
 import time
 from array import array
 from collections import Counter
@@ -23,10 +24,13 @@ from pathlib import Path
 
 import numpy as np
 
-from bench._learned_data import load_all
-from bench._learned_fit import DETECTORS, SEED, FeatureBank, FittedModel, fit_all
-from detectors._learned_features import DIM_BITS
-from detectors._learned_model import LinearModel, quantise
+_BENCH = Path(__file__).resolve().parent
+sys.path.insert(0, str(_BENCH.parent))  # this checkout's packages win over installed ones
+
+from bench._learned_data import load_all  # noqa: E402
+from bench._learned_fit import DETECTORS, SEED, FeatureBank, FittedModel, fit_all  # noqa: E402
+from detectors._learned_features import DIM_BITS  # noqa: E402
+from detectors._learned_model import LinearModel, quantise  # noqa: E402
 
 __all__ = ["artifact_json", "main", "train_masks"]
 

@@ -59,6 +59,9 @@ class JailbreakDetector:
         }
     )
     cpu_heavy = True
+    #: The models were trained on NFKC text with its letters intact: folding
+    #: look-alike letters to ASCII would garble non-Latin scripts they know.
+    text_view = "normalized"
 
     def __init__(self, artifact: Artifact, floor: float = 0.2) -> None:
         self._model = artifact.models["jailbreak"]

@@ -42,6 +42,9 @@ class MisuseDetector:
     name = "misuse"
     kinds: frozenset[str] = frozenset({"misuse.any", *(f"misuse.{c}" for c in CATEGORIES)})
     cpu_heavy = True
+    #: The models were trained on NFKC text with its letters intact: folding
+    #: look-alike letters to ASCII would garble non-Latin scripts they know.
+    text_view = "normalized"
 
     def __init__(self, artifact: Artifact, floor: float = 0.2) -> None:
         self._model = artifact.models["misuse"]

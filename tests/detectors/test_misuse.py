@@ -119,3 +119,12 @@ def test_same_text_gives_the_same_findings() -> None:
 
 def test_empty_text_has_no_findings(det: MisuseDetector) -> None:
     assert det.detect("   ") == []
+
+
+def test_the_package_builtin_names_build_the_learned_detectors() -> None:
+    import detectors
+
+    for name in ("misuse", "injection", "jailbreak"):
+        det = detectors.create(name)
+        assert det.name == name
+        assert all(k.startswith(f"{name}.") for k in det.kinds)
