@@ -48,6 +48,19 @@ CUES: tuple[Cue, ...] = (
         r"\b[^.\n]{0,30}\b" + _INSTR + r"\b",
     ),
     _c(
+        "override_task",
+        "injection",
+        r"\b(ignore|disregard|forget|skip|overlook)\b[^.\n]{0,40}\band (instead |just |only )?"
+        r"(state|say|tell|print|output|write|respond|reply|answer|claim|report|return|display)\b",
+    ),
+    _c(
+        "hidden_comment",
+        "injection",
+        r"<!--[^>]{0,300}\b(ignore|say|state|tell|respond|reply|instead|assistant|ai|model|"
+        r"instructions?)\b|(#|//)\s*(ignore|disregard|assistant|ai:|note to (the )?(ai|model|"
+        r"assistant))\b",
+    ),
+    _c(
         "new_instructions",
         "injection",
         r"\b(new|updated|real|actual|revised|additional|override|admin)\s+(instructions?|task|"

@@ -57,6 +57,8 @@ JAILBREAK_CUE_WEIGHTS: dict[str, float] = {
 #: (raw 3) on its own; steering cues ("in your reply") need company.
 INJECTION_CUE_WEIGHTS: dict[str, float] = {
     "override": 3.0,
+    "override_task": 2.5,
+    "hidden_comment": 2.0,
     "new_instructions": 2.0,
     "extraction": 2.0,
     "system_prompt": 1.0,
@@ -73,7 +75,14 @@ INJECTION_CUE_WEIGHTS: dict[str, float] = {
 
 #: Cues that address the assistant's output; inside a document they are the
 #: planted instruction of an indirect injection.
-STEERING_CUES = ("reply_steer", "insert_payload", "addressed_ai", "instead", "exfil")
+STEERING_CUES = (
+    "reply_steer",
+    "insert_payload",
+    "addressed_ai",
+    "instead",
+    "exfil",
+    "hidden_comment",
+)
 DATA_STEERING_BONUS = 2.0
 
 

@@ -37,17 +37,27 @@ from detectors._learned_runtime import (
     span_features,
 )
 
-__all__ = ["FINE_KINDS", "InjectionDetector", "create_injection", "register_learned"]
+__all__ = [
+    "FINE_KINDS",
+    "NO_CUE_DAMPING",
+    "InjectionDetector",
+    "create_injection",
+    "register_learned",
+]
 
 #: Finer kinds and the structural cues that name them.
 FINE_KINDS: Mapping[str, tuple[str, ...]] = {
-    "injection.override": ("override", "new_instructions", "instead"),
+    "injection.override": ("override", "override_task", "new_instructions", "instead"),
     "injection.prompt_extraction": ("extraction", "system_prompt", "credential_ask"),
     "injection.role_override": ("role_tag", "mode_switch", "addressed_ai"),
     "injection.exfiltration": ("exfil",),
-    "injection.payload_insertion": ("insert_payload", "reply_steer"),
+    "injection.payload_insertion": ("insert_payload", "reply_steer", "hidden_comment"),
 }
 _CUES = {c.name: c.pattern for c in CUES}
+_INJECTION_CUES = frozenset(c.name for c in CUES if c.family == "injection")
+
+#: Factor on the learned score of a text with no injection cue at all.
+NO_CUE_DAMPING = 0.8
 
 
 class InjectionDetector:
@@ -76,6 +86,12 @@ class InjectionDetector:
             return []
         best = best_span(self._model, text)
         score, start, end, windowed = best.score, best.start, best.end, best.windowed
+        found = span_features(text)[0].cues
+        if not any(c in _INJECTION_CUES for c in found):
+            # Cascade: without any structural sign of an injection the learned
+            # model alone over-reads ordinary questions ("what can you tell me
+            # about..."), so its score is damped.
+            score *= NO_CUE_DAMPING
         in_data = looks_like_data(text)
         for i, span in enumerate(span_features(text)):  # the hand-weighted cue score too
             heur = calibrate(injection_heuristic(span.cues, in_data and i > 0), INJECTION_ANCHORS)
@@ -85,7 +101,6 @@ class InjectionDetector:
             return []
         kind = "injection.indirect" if windowed else "injection.direct"
         out = [Finding(kind, score, start, end, self.name)]
-        found = span_features(text)[0].cues
         for fine, cues in FINE_KINDS.items():
             for cue in cues:
                 m = _CUES[cue].search(text) if cue in found else None
