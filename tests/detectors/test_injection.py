@@ -42,6 +42,7 @@ def det() -> InjectionDetector:
 def test_module_exports_its_public_names() -> None:
     assert set(injection_mod.__all__) == {
         "FINE_KINDS",
+        "NO_CUE_DAMPING",
         "InjectionDetector",
         "create_injection",
         "register_learned",
