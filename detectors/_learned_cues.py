@@ -13,6 +13,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from detectors._learned_regex import CaselessPattern, caseless, lowered
+
 __all__ = ["CUES", "Cue", "cue_counts", "cue_matches", "looks_like_data"]
 
 
@@ -22,11 +24,11 @@ class Cue:
 
     name: str
     family: str
-    pattern: re.Pattern[str]
+    pattern: CaselessPattern
 
 
 def _c(name: str, family: str, rx: str) -> Cue:
-    return Cue(name, family, re.compile(rx, re.IGNORECASE | re.MULTILINE))
+    return Cue(name, family, caseless(rx, re.MULTILINE))
 
 
 _INSTR = (
@@ -270,11 +272,11 @@ CUES: tuple[Cue, ...] = (
     ),
 )
 
-_DOC_MARKERS = re.compile(
+_DOC_MARKERS = caseless(
     r"\b(subject|from|to|date|sent|cc|received date|email_from|content)\s*:|"
     r"^\s*(dear|hi|hello)\b|\b(best|kind|warm) regards\b|\bsincerely\b|^\s*\|.*\|.*\|\s*$|"
     r"^\s*```|^\s*(def|class|import|from \S+ import|function|public|#include|return)\b|^\s*>",
-    re.IGNORECASE | re.MULTILINE,
+    re.MULTILINE,
 )
 
 
@@ -284,14 +286,17 @@ def looks_like_data(text: str) -> bool:
     An instruction to the assistant inside such text is the signature of an
     indirect injection (see :func:`detectors._learned_heuristics.injection_heuristic`).
     """
-    return len(text) >= 300 and sum(1 for _ in _DOC_MARKERS.finditer(text)) >= 2
+    if len(text) < 300:
+        return False
+    return sum(1 for _ in _DOC_MARKERS.finditer(text, lowered(text))) >= 2
 
 
 def cue_counts(text: str) -> dict[str, int]:
     """How often each structural cue occurs in ``text`` (only cues that occur)."""
     out: dict[str, int] = {}
+    low = lowered(text)
     for cue in CUES:
-        n = sum(1 for _ in cue.pattern.finditer(text))
+        n = sum(1 for _ in cue.pattern.finditer(text, low))
         if n:
             out[cue.name] = n
     return out
@@ -299,6 +304,7 @@ def cue_counts(text: str) -> dict[str, int]:
 
 def cue_matches(text: str) -> list[tuple[int, str]]:
     """``(start, cue name)`` of every cue match in ``text``, sorted by position."""
-    out = [(m.start(), cue.name) for cue in CUES for m in cue.pattern.finditer(text)]
+    low = lowered(text)
+    out = [(m.start(), cue.name) for cue in CUES for m in cue.pattern.finditer(text, low)]
     out.sort()
     return out

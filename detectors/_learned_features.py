@@ -32,6 +32,7 @@ from dataclasses import dataclass
 
 from detectors._learned_cues import cue_matches
 from detectors._learned_lexicon import GROUPS, MISUSE_CATEGORIES, topic_spans
+from detectors._learned_regex import lowered
 
 __all__ = [
     "DIM_BITS",
@@ -136,7 +137,7 @@ def analyse(text: str) -> Analysis:
         cues=[name for _, name in cues],
         topic_at=[s for s, _, _ in spans],
         topics=[name for _, _, name in spans],
-        group_at=[m.start() for m in GROUPS.finditer(text)],
+        group_at=[m.start() for m in GROUPS.finditer(text, lowered(text))],
         abstract_at=[at for at, _ in abstract],
         abstract=[name for _, name in abstract],
     )

@@ -8,7 +8,7 @@ lexicon alone never flags anything: the learned model decides.
 
 from __future__ import annotations
 
-import re
+from detectors._learned_regex import CaselessPattern, caseless, lowered
 
 __all__ = ["GROUPS", "MISUSE_CATEGORIES", "misuse_categories", "topic_counts", "topic_spans"]
 
@@ -94,24 +94,22 @@ _LEXICONS: dict[str, tuple[str, ...]] = {
         r"defamat\w*|slander\w*|rumou?rs?",
     ),
 }
-MISUSE_CATEGORIES: dict[str, re.Pattern[str]] = {
-    name: re.compile(r"\b(" + "|".join(parts) + r")\b", re.IGNORECASE)
-    for name, parts in _LEXICONS.items()
+MISUSE_CATEGORIES: dict[str, CaselessPattern] = {
+    name: caseless(r"\b(" + "|".join(parts) + r")\b") for name, parts in _LEXICONS.items()
 }
 
 #: Protected groups: naming one is no harm; together with a discrimination
 #: cue it is a feature of the model and routes a finding to ``hate``.
-GROUPS = re.compile(
+GROUPS = caseless(
     r"\b(jews?|jewish|muslims?|islam|christians?|blacks|black (people|men|women)|african "
     r"americans?|latin(o|a|x)s?|hispanics?|asians?|arabs?|immigrants?|refugees?|roma|gypsies|"
     r"indigenous|natives?|gays?|lesbians?|homosexuals?|bisexuals?|transgender|trans (people|"
     r"women|men)|lgbt\w*|women|disabled|people of colou?r|mexicans?|hindus?|sikhs?)\b",
-    re.IGNORECASE,
 )
 
 #: Objects that make a violent or hacking verb harmless ("kill a Python process",
 #: "shoot a photo", "crack an egg"): matches followed by one are not topic hits.
-_HOMONYM = re.compile(
+_HOMONYM = caseless(
     r"\s+(?:(?:a|an|the|this|that|my|your|our|all|some|every)\s+)?(?:[\w.-]+\s+){0,2}?"
     r"(?:process(?:es)?|threads?|tasks?|jobs?|programs?|scripts?|quer(?:y|ies)|commands?|"
     r"photos?|pictures?|videos?|shots?|scenes?|exams?|interviews?|presentations?|eggs?|code|"
@@ -119,14 +117,11 @@ _HOMONYM = re.compile(
     r"time|mood|vibe|nuts?|jokes?|servers?|containers?|sessions?|apps?|loops?|engines?|"
     r"oak|ivy|clothes|sweaters?|delicates|laundry|heart|mosquito(es)?|flies|ants|roaches|"
     r"the competition)\b",
-    re.IGNORECASE,
 )
 _HOMONYM_CATS = ("violent_crimes", "cyber_crime", "indiscriminate_weapons", "non_violent_crimes")
 
 
-_CHILD_SEX = re.compile(
-    r"\b(sex\w*|nude\w*|naked|erotic\w*|porn\w*|groom\w*|molest\w*|explicit)\b", re.IGNORECASE
-)
+_CHILD_SEX = caseless(r"\b(sex\w*|nude\w*|naked|erotic\w*|porn\w*|groom\w*|molest\w*|explicit)\b")
 
 
 def topic_spans(text: str) -> list[tuple[int, int, str]]:
@@ -137,12 +132,13 @@ def topic_spans(text: str) -> list[tuple[int, int, str]]:
     text: a question about a child alone names no such topic.
     """
     out: list[tuple[int, int, str]] = []
-    child_ok = _CHILD_SEX.search(text) is not None
+    low = lowered(text)
+    child_ok = _CHILD_SEX.search(text, low) is not None
     for name, rx in MISUSE_CATEGORIES.items():
         if name == "child_exploitation" and not child_ok:
             continue
-        for m in rx.finditer(text):
-            if name in _HOMONYM_CATS and _HOMONYM.match(text, m.end()):
+        for m in rx.finditer(text, low):
+            if name in _HOMONYM_CATS and _HOMONYM.match(text, low, m.end()):
                 continue
             out.append((m.start(), m.end(), name))
     out.sort()

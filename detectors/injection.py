@@ -29,6 +29,7 @@ from detectors._base import Finding
 from detectors._learned_cues import CUES, looks_like_data
 from detectors._learned_heuristics import INJECTION_ANCHORS, injection_heuristic
 from detectors._learned_model import Artifact, calibrate
+from detectors._learned_regex import lowered
 from detectors._learned_registry import register_learned
 from detectors._learned_runtime import (
     artifact_from_options,
@@ -103,7 +104,7 @@ class InjectionDetector:
         out = [Finding(kind, score, start, end, self.name)]
         for fine, cues in FINE_KINDS.items():
             for cue in cues:
-                m = _CUES[cue].search(text) if cue in found else None
+                m = _CUES[cue].search(text, lowered(text)) if cue in found else None
                 if m:
                     out.append(Finding(fine, score, m.start(), m.end(), self.name, {"cue": cue}))
                     break
