@@ -114,14 +114,19 @@ def shipped(examples: Sequence[Example], per_subset: int | None = None) -> dict[
     return {"rates": table, "targets_met": _check(table)}
 
 
-def lodo(examples: Sequence[Example]) -> dict[str, Any]:
-    """Leave-one-dataset-out rates: each set scored by models that never saw it."""
+def lodo(examples: Sequence[Example], only: Sequence[str] = ()) -> dict[str, Any]:
+    """Leave-one-dataset-out rates: each set scored by models that never saw it.
+
+    ``only``: restrict to these datasets (for experiments; the full run does all).
+    """
     from bench._learned_fit import FeatureBank, fit_all
     from bench.train_classifiers import _linear, train_masks
 
     bank = FeatureBank(examples)
     table: dict[str, dict[str, Any]] = {}
     for group in sorted({e.group for e in examples if e.trainable}):
+        if only and group not in only:
+            continue
         train, calib = train_masks(bank, exclude=group)
         fitted = fit_all(bank, train, calib)
         art = Artifact({n: _linear(m) for n, m in fitted.items()}, {"version": f"lodo-{group}"})
@@ -193,7 +198,11 @@ def main() -> None:
     """CLI entry point."""
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--quick", action="store_true", help="shipped model on a slice, no file")
+    ap.add_argument("--lodo-only", nargs="+", default=(), help="LODO for these datasets, no file")
     args = ap.parse_args()
+    if args.lodo_only:
+        print(json.dumps(lodo(load_all(), args.lodo_only)["rates"], indent=1))
+        return
     if args.quick:
         print(json.dumps(quick(), indent=1))
         return

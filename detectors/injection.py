@@ -55,7 +55,14 @@ FINE_KINDS: Mapping[str, tuple[str, ...]] = {
     "injection.payload_insertion": ("insert_payload", "reply_steer", "hidden_comment"),
 }
 _CUES = {c.name: c.pattern for c in CUES}
-_INJECTION_CUES = frozenset(c.name for c in CUES if c.family == "injection")
+#: Injection cues specific enough to let the learned score count in full;
+#: "respond only with", "instead" or "system prompt" are common in benign
+#: system-style prompts.
+_INJECTION_CUES = frozenset(
+    c.name
+    for c in CUES
+    if c.family == "injection" and c.name not in {"reply_steer", "instead", "system_prompt"}
+)
 
 #: Factor on the learned score of a text with no injection cue at all.
 NO_CUE_DAMPING = 0.8

@@ -39,7 +39,10 @@ from detectors._learned_runtime import (
     span_features,
 )
 
-__all__ = ["JailbreakDetector", "create_jailbreak", "register_learned"]
+__all__ = ["LEARNED_MIN_FAMILIES", "JailbreakDetector", "create_jailbreak", "register_learned"]
+
+#: Distinct jailbreak techniques a text needs before the learned model counts.
+LEARNED_MIN_FAMILIES = 2
 
 _ROLEPLAY = ("persona", "fiction_frame", "evil_persona", "in_character")
 _REFUSAL = ("never_refuse", "no_disclaimers", "no_limits")
@@ -77,9 +80,10 @@ class JailbreakDetector:
         """The ``jailbreak.template`` score and its span."""
         cues = span_features(text)[0].cues
         heur = calibrate(jailbreak_heuristic(cues), JAILBREAK_ANCHORS)
-        if jailbreak_families(cues) == 0:
+        if jailbreak_families(cues) < LEARNED_MIN_FAMILIES:
             # The learned model alone over-reads personas ("act as a travel
-            # guide"): it only counts when some unlock technique is present.
+            # guide") and single trigger words ("uncensored"): it only counts
+            # when unlock techniques are present.
             return heur, 0, len(text)
         best = best_span(self._model, text)
         if heur >= best.score:
