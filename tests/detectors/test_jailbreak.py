@@ -49,6 +49,7 @@ def det() -> JailbreakDetector:
 
 def test_module_exports_its_public_names() -> None:
     assert set(jailbreak_mod.__all__) == {
+        "LEARNED_MIN_FAMILIES",
         "JailbreakDetector",
         "create_jailbreak",
         "register_learned",
