@@ -2,19 +2,21 @@
 
 Kinds:
 
-* ``jailbreak.template`` -- max of the learned jailbreak model (calibrated on
-  benign text) and a hand-weighted cue score (persona + "no restrictions" +
-  "never refuse" + "stay in character"...), which also covers template families
-  absent from the training data;
+* ``jailbreak.template`` -- max of a hand-weighted cue score (persona + "no
+  restrictions" + "never refuse" + "stay in character"...), which also covers
+  template families absent from the training data, and the learned jailbreak
+  model (calibrated on benign text), which counts only when at least
+  ``LEARNED_MIN_FAMILIES`` unlock techniques are present;
 * ``jailbreak.roleplay`` / ``jailbreak.refusal_suppression`` -- the template
   score, emitted when persona or refusal-suppression cues are present;
 * ``jailbreak.many_shot`` -- ``min(1, turns / 16)`` for scripted dialogue turns;
 * ``jailbreak.adversarial_suffix`` -- share of glued word/punctuation tokens in
-  the worst 12-token run (optimised suffixes); texts that look like code score 0.
+  the worst 12-token run of the last 60 tokens (optimised suffixes); texts
+  that look like code score 0. Emitted from 0.5.
 
 Recommended thresholds: ``jailbreak.template`` enforce at 0.5, monitor at 0.4;
 ``jailbreak.many_shot`` monitor at 0.5 (8 turns); ``jailbreak.adversarial_suffix``
-monitor at 0.75. Register with :func:`register_learned`.
+monitor at 0.6. Register with :func:`register_learned`.
 """
 
 from __future__ import annotations
