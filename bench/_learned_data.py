@@ -132,13 +132,16 @@ def _harmful(d: Path) -> Iterator[Example]:
     for row in _csv(d / "advbench" / "harmful_strings.csv"):
         yield _ex(row["target"], "advbench", _HARM, subset="advbench_strings")
     for row in _csv(d / "harmbench_val" / "harmbench_behaviors_text_val.csv"):
-        sub = "harmbench_copyright" if row["SemanticCategory"] == "copyright" else "harmbench_val"
+        copyright_item = row["SemanticCategory"] == "copyright"
         yield _ex(
             row["Behavior"],
             "harmbench_val",
             _HARM,
-            subset=sub,
+            subset="harmbench_copyright" if copyright_item else "harmbench_val",
             category=_HB_CAT.get(row["SemanticCategory"]),
+            # Song lyrics and book passages are no misuse in the taxonomy's
+            # sense: reported, never trained on (they taught "generate X" = harm).
+            trainable=not copyright_item,
         )
     for row in _csv(d / "strongreject" / "strongreject_dataset.csv"):
         yield _ex(row["forbidden_prompt"], "strongreject", _HARM, category=_SR_CAT[row["category"]])
