@@ -1,0 +1,144 @@
+"""Fitting and calibration of the learned detectors (training time only: scikit-learn).
+
+Shared by ``bench/train_classifiers.py`` (the shipped artifact) and
+``bench/eval_learned.py`` (leave-one-dataset-out folds), so both measure exactly
+the procedure that produced the shipped model.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import scipy.sparse as sp  # type: ignore[import-untyped]
+from sklearn.linear_model import LogisticRegression  # type: ignore[import-untyped]
+
+from bench._learned_data import Example
+from detectors._learned_features import DIM_BITS
+from detectors._learned_model import ANCHOR_QUANTILES, ANCHOR_SCORES, quantise
+from detectors._learned_runtime import compute_spans
+
+__all__ = ["DETECTORS", "FeatureBank", "FittedModel", "fit_all", "fit_model"]
+
+DETECTORS = ("misuse", "injection", "jailbreak")
+SEED = 20240611
+
+
+class FeatureBank:
+    """Features of every example's whole text and of its windows, computed once."""
+
+    def __init__(self, examples: Sequence[Example]) -> None:
+        self.examples = list(examples)
+        rows, owners = [], []
+        full = []
+        for i, ex in enumerate(self.examples):
+            spans = compute_spans(ex.text)  # exactly what the run time scores
+            full.append(spans[0].vec)
+            for span in spans[1:]:
+                rows.append(span.vec)
+                owners.append(i)
+        self.full = _csr(full)
+        self.win = _csr(rows)
+        self.owner = np.asarray(owners, dtype=np.int64)
+
+    def scores(self, coef: np.ndarray, bias: float) -> np.ndarray:
+        """Raw margin per example: max over the whole text and its windows."""
+        out = self.full @ coef + bias
+        if self.win.shape[0]:
+            wm = self.win @ coef + bias
+            np.maximum.at(out, self.owner, wm)
+        return np.asarray(out)
+
+
+def _csr(vecs: list[dict[int, float]]) -> sp.csr_matrix:
+    indptr = [0]
+    idx: list[int] = []
+    val: list[float] = []
+    for v in vecs:
+        idx.extend(v.keys())
+        val.extend(v.values())
+        indptr.append(len(idx))
+    return sp.csr_matrix(
+        (np.asarray(val, dtype=np.float64), np.asarray(idx, dtype=np.int64), np.asarray(indptr)),
+        shape=(len(vecs), 1 << DIM_BITS),
+    )
+
+
+@dataclass(frozen=True)
+class FittedModel:
+    """Weights, bias and calibration anchors of one detector's linear model."""
+
+    name: str
+    coef: np.ndarray
+    bias: float
+    anchors: tuple[tuple[float, float], ...]
+
+
+def _sample_weights(examples: Sequence[Example], mask: np.ndarray, y: np.ndarray) -> np.ndarray:
+    # Each dataset weighs the same within its class, so 5,900 chat turns do not
+    # drown 100 SimpleSafetyTests prompts; the classes weigh the same overall.
+    groups = np.asarray([examples[int(i)].subset for i in np.flatnonzero(mask)])
+    w = np.ones(len(groups))
+    for cls in (0, 1):
+        sel = y == cls
+        subs = np.unique(groups[sel])
+        for g in subs:
+            m = sel & (groups == g)
+            w[m] = 1.0 / (m.sum() * len(subs))
+    out: np.ndarray = w * len(w) / w.sum()
+    return out
+
+
+def fit_model(
+    bank: FeatureBank,
+    detector: str,
+    train: np.ndarray,
+    calib: np.ndarray,
+    c: float = 4.0,
+) -> FittedModel:
+    """Fit ``detector`` on the ``train`` mask and calibrate on benign rows of ``calib``."""
+    exs = bank.examples
+    labels = np.asarray([-1 if (v := e.label(detector)) is None else v for e in exs])
+    mask = train & (labels >= 0)
+    y = labels[mask]
+    if len(set(y.tolist())) < 2:  # a fold without positives: a model that never fires
+        return FittedModel(detector, np.zeros(1 << DIM_BITS), -10.0, ((0.0, 0.0), (1.0, 1.0)))
+    weights = _sample_weights(exs, mask, y)
+    # The run time scores windows of long texts too, so the windows of negative
+    # texts are negatives as well (each carries its text's weight).
+    row_weight = np.zeros(len(exs))
+    row_weight[mask] = weights
+    neg_win = np.flatnonzero(mask[bank.owner] & (labels[bank.owner] == 0))
+    x = sp.vstack([bank.full[mask], bank.win[neg_win]]).tocsr()
+    y = np.concatenate([y, np.zeros(len(neg_win), dtype=y.dtype)])
+    weights = np.concatenate([weights, row_weight[bank.owner[neg_win]]])
+    lr = LogisticRegression(C=c, max_iter=3000, solver="liblinear", random_state=SEED)
+    lr.fit(x, y, sample_weight=weights)
+    raw_q, scale = quantise(lr.coef_.ravel().tolist())
+    coef = np.frombuffer(raw_q, dtype=np.int8).astype(np.float64) * scale
+    bias = float(lr.intercept_[0])
+    raw = bank.scores(coef, bias)
+    neg = raw[calib & (labels == 0)]
+    anchors = calibration_anchors(neg)
+    return FittedModel(detector, coef, bias, anchors)
+
+
+def calibration_anchors(benign_raw: np.ndarray) -> tuple[tuple[float, float], ...]:
+    """Map raw margins to scores: the benign quantile ``q`` lands on its anchor score.
+
+    Score 0.5 is the 99.5th percentile of benign calibration margins; above the
+    top anchor the score climbs linearly to 1.0 over three margin units.
+    """
+    qs = np.quantile(benign_raw, ANCHOR_QUANTILES)
+    pts: list[tuple[float, float]] = []
+    for q, s in zip(qs, ANCHOR_SCORES, strict=True):
+        x = float(q) if not pts else max(float(q), pts[-1][0] + 1e-3)
+        pts.append((x, s))
+    pts.append((pts[-1][0] + 3.0, 1.0))
+    return tuple(pts)
+
+
+def fit_all(bank: FeatureBank, train: np.ndarray, calib: np.ndarray) -> dict[str, FittedModel]:
+    """Fit the three detector models on one training mask."""
+    return {d: fit_model(bank, d, train, calib) for d in DETECTORS}

@@ -1,0 +1,310 @@
+"""Structural cues: regular expressions for the shapes of attacks and requests.
+
+Instruction overrides, role tags, persona unlocks, refusal suppression and the
+intent of a request (how-to, covert, aimed at a person...). Written from the
+published taxonomies of prompt-injection and jailbreak techniques, not fitted
+to any dataset's phrasing. Used as features of the learned models
+(:mod:`detectors._learned_features`) and by the hand-weighted heuristics
+(:mod:`detectors._learned_heuristics`).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from detectors._learned_regex import CaselessPattern, caseless, lowered
+
+__all__ = ["CUES", "Cue", "cue_counts", "cue_matches", "looks_like_data"]
+
+
+@dataclass(frozen=True, slots=True)
+class Cue:
+    """A named structural pattern; ``family`` groups cues per detector."""
+
+    name: str
+    family: str
+    pattern: CaselessPattern
+
+
+def _c(name: str, family: str, rx: str) -> Cue:
+    return Cue(name, family, caseless(rx, re.MULTILINE))
+
+
+_INSTR = (
+    r"(instructions?|directions?|directives?|rules|guidelines|prompts?|commands?|context|"
+    r"messages?|constraints|programming|orders|conversation|tasks?)"
+)
+_LIMITS = (
+    r"(restrictions?|limitations?|limits|filters?|filtering|censorship|censors?|rules|guidelines|"
+    r"ethics|ethical|morals?|morality|polic(y|ies)|boundaries|constraints|safeguards)"
+)
+
+#: The structural cues, in a fixed order.
+CUES: tuple[Cue, ...] = (
+    _c(
+        "override",
+        "injection",
+        r"\b(ignore|disregard|forget|skip|override|bypass|neglect|overlook|discard|abandon)\b"
+        r"[^.\n]{0,40}\b(previous|prior|above|earlier|preceding|foregoing|all|any|your|the|original)"
+        r"\b[^.\n]{0,30}\b" + _INSTR + r"\b",
+    ),
+    _c(
+        "override_task",
+        "injection",
+        r"\b(ignore|disregard|forget|skip|overlook)\b[^.\n]{0,40}\band (instead |just |only )?"
+        r"(state|say|tell|print|output|write|respond|reply|answer|claim|report|return|display)\b",
+    ),
+    _c(
+        "hidden_comment",
+        "injection",
+        r"<!--[^>]{0,300}\b(ignore|say|state|tell|respond|reply|instead|assistant|ai|model|"
+        r"instructions?)\b|(#|//)\s*(ignore|disregard|assistant|ai:|note to (the )?(ai|model|"
+        r"assistant))\b",
+    ),
+    _c(
+        "new_instructions",
+        "injection",
+        r"\b(new|updated|real|actual|revised|additional|override|admin)\s+(instructions?|task|"
+        r"directives?|orders|rules|prompt)\b\s*[:\-!]",
+    ),
+    _c(
+        "system_prompt",
+        "injection",
+        r"\b(system|initial|original|hidden|secret|developer)\s+(prompt|instructions?|message|"
+        r"password|key|rules|configuration)\b",
+    ),
+    _c(
+        "extraction",
+        "injection",
+        r"\b(reveal|print|show|output|repeat|leak|disclose|display|spell|recite|tell me)\b[^.\n]{0,30}"  # noqa: E501
+        r"\b(system prompt|your (instructions|prompt|rules|password|secret|key|guidelines)|"
+        r"the (password|secret|key)|(text|words|everything) above)",
+    ),
+    _c(
+        "credential_ask",
+        "injection",
+        r"\b(what('s| is| was)|tell me|give me|share|reveal|confirm|provide|send|spell|type|write)\b"  # noqa: E501
+        r"[^.\n]{0,40}\b(password|passcode|secret (key|word|code)|api key|pin code|access code)\b|"
+        r"(contrase[ñn]a|mot de passe|passwort|senha|пароль|密码|كلمة المرور|parola d'ordine|"
+        r"wachtwoord|hasło|şifre|パスワード)",
+    ),
+    _c(
+        "role_tag",
+        "injection",
+        r"(<\|?(im_start|im_end|system|assistant|endoftext)\|?>|\[/?(INST|SYS)\]|<</?SYS>>|"
+        r"^\s*#{0,3}\s*(system|assistant)\s*:|\b(BEGIN|END)\s+(SYSTEM|ADMIN|USER|INSTRUCTIONS?)\b|"
+        r"\bend of (user )?(input|prompt|document|context)\b)",
+    ),
+    _c(
+        "addressed_ai",
+        "injection",
+        r"\b(note|message|attention|instructions?|reminder)\s+(to|for)\s+(the\s+|any\s+)?(ai|assistant|"
+        r"model|llm|chatbot|language model|bot|agent)\b|\b(ai|assistant|llm|model|agent)s?\s+"
+        r"(reading|processing|summari[sz]ing|parsing) (this|the)\b",
+    ),
+    _c(
+        "reply_steer",
+        "injection",
+        r"\b(in|to|into|within|throughout)\s+your\s+(response|reply|answer|output|summary|code|"
+        r"implementation|algorithm|program|solution)\b|\b(start|begin|end|prefix|append|conclude|"
+        r"finish)\s+(your|the|each)\s+(response|reply|answer|output)\b|\b(respond|reply|answer)\s+"
+        r"(only\s+)?(with|in)\b|\b(write|provide|enhance|include|add|incorporate|format|translate|"
+        r"make|ensure|rewrite|give|present|deliver|encode|structure|phrase|compose|craft|embed|"
+        r"integrate|modify|change|spell|reverse)\w*\s+(\w+\s+){0,3}?your\s+(reply|replies|"
+        r"response|responses|answer|answers|output|summary|code|implementation|algorithm|solution|"
+        r"program)\b",
+    ),
+    _c(
+        "instead",
+        "injection",
+        r"\binstead\b[ ,]+(you|output|write|say|respond|print|just|only|do)\b",
+    ),
+    _c(
+        "mode_switch",
+        "injection",
+        r"\b(developer|debug|admin|administrator|god|sudo|maintenance|unrestricted|jailbreak|dan|"
+        r"root|super ?user)\s+(mode|access|privileges?)\b",
+    ),
+    _c(
+        "exfil",
+        "injection",
+        r"\b(send|forward|email|post|upload|transmit|exfiltrate)\b[^.\n]{0,50}(@|https?://|www\.)|"
+        r"!\[[^\]]*\]\(https?://",
+    ),
+    _c(
+        "insert_payload",
+        "injection",
+        r"\b(add|include|insert|incorporate|integrate|embed|append|use|fuse|utili[sz]e)\b[^.\n]{0,40}"
+        r"\b(following|below|this)\b[^.\n]{0,20}\b(code|snippet|script|link|url|text|line|"
+        r"sentence|excerpt|section)\b",
+    ),
+    _c(
+        "persona",
+        "jailbreak",
+        r"\b(you are (now|going to|about to)|from now on|act as|acting as|pretend (to be|you are|"
+        r"that)|role-?play|simulate|emulate|you will (now )?(be|act|play))\b",
+    ),
+    _c("dan", "jailbreak", r"\bDAN\b|\bdo anything now\b|\bjailbr(eak|oken)\b"),
+    _c(
+        "no_limits",
+        "jailbreak",
+        r"\b(no|without|free (of|from)|not bound by|unbound by|beyond|ignores?|bypass(es)?|"
+        r"break(s)? (free of|through)|doesn'?t (have|follow|care about|abide by)|"
+        r"don'?t (have|follow)|not (have|follow)|regardless of|disregards?|disregarding)"
+        r"\b[^.\n]{0,30}\b(" + _LIMITS + r"|legality|laws?|consequences|concerns)\b",
+    ),
+    _c(
+        "vendor_policy",
+        "jailbreak",
+        r"\b(openai|anthropic|chatgpt|gpt-?[34]|claude|bard|gemini|llama)\b[^.\n]{0,40}"
+        r"\b(polic(y|ies)|rules|guidelines|restrictions?|filters?)\b|\bcontent polic(y|ies)\b",
+    ),
+    _c(
+        "unfiltered",
+        "jailbreak",
+        r"\b(unfiltered|uncensored|amoral|unethical|unrestricted|immoral|unhinged|unlimited|"
+        r"limitless|lawless|no-?limits?|uninhibited|boundless|ruthless|unaligned|"
+        r"irresponsible|inappropriate)\b",
+    ),
+    _c(
+        "never_refuse",
+        "jailbreak",
+        r"\b(never|not|don'?t|won'?t|will not|cannot|can'?t|must not|should not|shouldn'?t)\s+(ever\s+)?"  # noqa: E501
+        r"(refuse|decline|reject|deny|say (no|that you can'?t|you can'?t|sorry))\b|"
+        r"\b(always|must)\s+(answer|comply|respond|provide|obey|fulfil)|\bno matter (what|how)\b",
+    ),
+    _c(
+        "in_character",
+        "jailbreak",
+        r"\b(stay|remain|keep|always be)\s+in\s+character\b|\bbreak(ing)?\s+(out of\s+)?character\b",  # noqa: E501
+    ),
+    _c(
+        "dual_response",
+        "jailbreak",
+        r"\b(two|2|both) (different |separate )?(responses|answers|paragraphs|outputs|"
+        r"characters|entities|personas|personalities|ai models)\b|\bopposite (personality|"
+        r"response|answer|of (what|how))\b|^\s*\W{0,3}(aligned|unaligned|classic|jailbroken|"
+        r"filtered|unfiltered)\W{0,3}\s*:|"
+        r"\[?(🔒|🔓|classic|jailbreak|normal|developer mode) ?(output|response)?\]|🔓|😈",
+    ),
+    _c(
+        "profanity",
+        "jailbreak",
+        r"\b(swear\w*|curse words|cursing|profan\w*|bad words?|cuss\w*|vulgar\w*|offensive "
+        r"language)\b",
+    ),
+    _c(
+        "ai_meta",
+        "jailbreak",
+        r"\bas an ai( language model)?\b|\bai language model\b|\b(trained|created|programmed|"
+        r"developed) by (openai|anthropic)\b",
+    ),
+    _c(
+        "token_game",
+        "jailbreak",
+        r"\btokens?\b[^.\n]{0,60}\b(lose|lost|deduct\w*|die|dies|run out|shut down)\b",
+    ),
+    _c(
+        "fiction_frame",
+        "jailbreak",
+        r"\b(hypothetical(ly)?|fictional|imaginary|alternate|alternative|parallel)\s+(story|world|"
+        r"scenario|universe|setting|reality|dialogue|response|answer|language model|ai)\b",
+    ),
+    _c(
+        "placeholder",
+        "jailbreak",
+        r"\[(insert|your|put)\s[^\]]{0,30}(prompt|question|request|query)[^\]]{0,20}\]|"
+        r"\{\{?\s*(prompt|question|query|request|input)\s*\}\}?",
+    ),
+    _c(
+        "evil_persona",
+        "jailbreak",
+        r"\b(evil|opposite|dark|shadow|devil|demon|villain|anti-?gpt|malicious|twisted|rogue)\b"
+        r"[^.\n]{0,20}\b(ai|bot|gpt|version|persona|character|side|twin|mode|assistant)\b",
+    ),
+    _c(
+        "no_disclaimers",
+        "jailbreak",
+        r"\b(do not|don'?t|never|without|no)\s+(include|add|say|use|mention|give|any|adding|giving)?"  # noqa: E501
+        r"\s*[^.\n]{0,20}\b(warnings?|disclaimers?|apolog\w*|sorry|caveats?|moraliz\w*|moralis\w*|"
+        r"lectur\w*|ethical (concerns|considerations))\b",
+    ),
+    _c(
+        "howto",
+        "misuse",
+        r"\b(how (to|do|can|could|would|should) (i|you|we|one|someone|people)?|ways? to|best way|"
+        r"steps? (to|for)|step.by.step|instructions (for|on|to)|guide (to|on|for)|tutorial)\b",
+    ),
+    _c(
+        "covert",
+        "misuse",
+        r"\b(without (getting caught|being (caught|detected|noticed|traced)|anyone (knowing|noticing)|"  # noqa: E501
+        r"leaving (a )?trace)|undetect\w*|untraceable|get away with|evade|avoid (detection|getting "
+        r"caught|the police))\b",
+    ),
+    _c(
+        "target",
+        "misuse",
+        r"\b(someone|somebody|a person|people|my (neighbou?r|wife|husband|boss|ex|partner|girlfriend|"  # noqa: E501
+        r"boyfriend|coworker|teacher|friend)|a (child|minor|kid)|children|government|officials?|"
+        r"politicians?)\b",
+    ),
+    _c(
+        "defensive",
+        "misuse",
+        r"\b(protect\w*|defend\w*|secur(e|ing) (my|our|your|against)|safeguard\w*|prevent\w*|"
+        r"detect|spot|recogni[sz]e|identify|report|remove|recover from|avoid (being|falling)|"
+        r"guard against|warning signs|signs (of|that)|stay safe|keep \w+ safe|talk to my (kids|"
+        r"children|son|daughter) about|support (a|my) \w+)\b",
+    ),
+    _c(
+        "produce",
+        "misuse",
+        r"\b(make|build|create|produce|synthesi[sz]e|manufacture|cook|obtain|acquire|buy|get|write|"
+        r"develop|design|generate)\b",
+    ),
+    _c(
+        "obedience",
+        "jailbreak",
+        r"\b(you (must|will) (always|never|obey|comply)|obey (me|my|every|all)|"
+        r"answer (any|every|all) (question|request|prompt)s?)\b",
+    ),
+)
+
+_DOC_MARKERS = caseless(
+    r"\b(subject|from|to|date|sent|cc|received date|email_from|content)\s*:|"
+    r"^\s*(dear|hi|hello)\b|\b(best|kind|warm) regards\b|\bsincerely\b|^\s*\|.*\|.*\|\s*$|"
+    r"^\s*```|^\s*(def|class|import|from \S+ import|function|public|#include|return)\b|^\s*>",
+    re.MULTILINE,
+)
+
+
+def looks_like_data(text: str) -> bool:
+    """Whether ``text`` reads as a document, email, table or code rather than a request.
+
+    An instruction to the assistant inside such text is the signature of an
+    indirect injection (see :func:`detectors._learned_heuristics.injection_heuristic`).
+    """
+    if len(text) < 300:
+        return False
+    return sum(1 for _ in _DOC_MARKERS.finditer(text, lowered(text))) >= 2
+
+
+def cue_counts(text: str) -> dict[str, int]:
+    """How often each structural cue occurs in ``text`` (only cues that occur)."""
+    out: dict[str, int] = {}
+    low = lowered(text)
+    for cue in CUES:
+        n = sum(1 for _ in cue.pattern.finditer(text, low))
+        if n:
+            out[cue.name] = n
+    return out
+
+
+def cue_matches(text: str) -> list[tuple[int, str]]:
+    """``(start, cue name)`` of every cue match in ``text``, sorted by position."""
+    low = lowered(text)
+    out = [(m.start(), cue.name) for cue in CUES for m in cue.pattern.finditer(text, low)]
+    out.sort()
+    return out

@@ -1,0 +1,171 @@
+"""Hand-weighted signals that complement the learned models.
+
+None of these is fitted to a dataset: the weights encode published knowledge of
+jailbreak templates (persona unlocks, refusal suppression, "two responses"
+formats, token games), of many-shot prompting and of optimised adversarial
+suffixes. They matter most where no labelled data of a family exists, and they
+are calibrated on benign text like the models (see ``bench/train_classifiers.py``).
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Mapping
+
+__all__ = [
+    "DATA_STEERING_BONUS",
+    "INJECTION_ANCHORS",
+    "INJECTION_CUE_WEIGHTS",
+    "JAILBREAK_ANCHORS",
+    "JAILBREAK_CUE_WEIGHTS",
+    "STEERING_CUES",
+    "adversarial_suffix",
+    "injection_heuristic",
+    "jailbreak_families",
+    "jailbreak_heuristic",
+    "many_shot_turns",
+]
+
+#: Weight of each structural cue in the jailbreak heuristic (raw score = weighted
+#: sum of sqrt(count), capped per cue). A lone "act as" is weak; a persona plus
+#: "no restrictions" plus "never refuse" is the classic template.
+JAILBREAK_CUE_WEIGHTS: dict[str, float] = {
+    "dan": 2.0,
+    "no_limits": 1.5,
+    "vendor_policy": 1.0,
+    "unfiltered": 1.2,
+    "never_refuse": 1.2,
+    "in_character": 1.2,
+    "dual_response": 1.5,
+    "ai_meta": 0.5,
+    "token_game": 1.5,
+    "fiction_frame": 0.4,
+    "placeholder": 0.8,
+    "evil_persona": 1.0,
+    "no_disclaimers": 1.2,
+    "obedience": 1.0,
+    "profanity": 0.6,
+    "persona": 0.6,
+    "override": 1.0,
+    "mode_switch": 1.5,
+}
+
+
+#: Weight of each cue in the injection heuristic. "Ignore the previous
+#: instructions" alone is the canonical attack, so it reaches the 0.5 anchor
+#: (raw 3) on its own; steering cues ("in your reply") need company.
+INJECTION_CUE_WEIGHTS: dict[str, float] = {
+    "override": 3.0,
+    "override_task": 2.5,
+    "hidden_comment": 2.0,
+    "new_instructions": 2.0,
+    "extraction": 2.0,
+    "system_prompt": 1.0,
+    "credential_ask": 2.0,
+    "role_tag": 1.5,
+    "addressed_ai": 2.0,
+    "mode_switch": 1.5,
+    "exfil": 1.5,
+    "insert_payload": 1.0,
+    "reply_steer": 1.0,
+    "instead": 0.8,
+}
+
+
+#: Cues that address the assistant's output; inside a document they are the
+#: planted instruction of an indirect injection.
+STEERING_CUES = (
+    "reply_steer",
+    "insert_payload",
+    "addressed_ai",
+    "instead",
+    "exfil",
+    "hidden_comment",
+)
+DATA_STEERING_BONUS = 2.0
+
+
+def injection_heuristic(counts: Mapping[str, int], in_data: bool = False) -> float:
+    """Raw injection evidence from :func:`cue_counts`: cue weights, diminishing per repeat.
+
+    ``in_data``: the counts come from a window of a text that reads as data
+    (email, table, code); an instruction to the assistant there weighs more.
+    """
+    bonus = DATA_STEERING_BONUS if in_data and any(c in counts for c in STEERING_CUES) else 0.0
+    weights = INJECTION_CUE_WEIGHTS.items()
+    return bonus + sum(w * min(2.0, math.sqrt(counts.get(n, 0))) for n, w in weights)
+
+
+def jailbreak_families(counts: Mapping[str, int]) -> int:
+    """How many distinct jailbreak techniques (other than a bare persona) occur."""
+    return sum(1 for n in JAILBREAK_CUE_WEIGHTS if n in counts and n != "persona")
+
+
+def jailbreak_heuristic(counts: Mapping[str, int]) -> float:
+    """Raw jailbreak-template evidence from :func:`cue_counts`."""
+    raw = sum(w * min(2.0, math.sqrt(counts.get(n, 0))) for n, w in JAILBREAK_CUE_WEIGHTS.items())
+    families = jailbreak_families(counts)
+    # Templates stack several distinct techniques; one cue alone is common in benign text.
+    return raw * min(1.0, families / 3.0)
+
+
+_TURN = re.compile(
+    r"(?:^|(?<=[\s.?!\"']))(?:human|user|q|question|assistant|ai|a|answer|bot|model|input|output)"
+    r"\s*:\s",
+    re.IGNORECASE | re.MULTILINE,
+)
+
+
+def many_shot_turns(text: str) -> int:
+    """Number of scripted dialogue turns (``User: ... / Assistant: ...`` lines)."""
+    return sum(1 for _ in _TURN.finditer(text))
+
+
+_TOKEN = re.compile(r"\S+")
+_WEIRD = re.compile(r"[a-z][A-Z]|[^\w\s].*[A-Za-z].*[^\w\s]|[A-Za-z][^\w\s'.,!?-][A-Za-z]|\\|\*\*")
+
+
+def adversarial_suffix(text: str, size: int = 12, tail: int = 60) -> tuple[float, int]:
+    """Share of odd tokens in the worst run of ``size`` among the last ``tail`` tokens.
+
+    Optimised suffixes (GCG and kin) are appended to a request and glue words and
+    punctuation together (``similarlyNow``, ``]( Me giving**ONE``); ordinary
+    prose rarely does, code does -- so texts that look like code score 0.
+    Returns the share and the offset where the worst run starts.
+    """
+    if "```" in text or text.count(";") > 3 or text.count("\n    ") > 2:
+        return 0.0, 0
+    toks = list(_TOKEN.finditer(text))[-tail:]
+    if len(toks) < size:
+        return 0.0, 0
+    flags = [1 if _WEIRD.search(t.group()) else 0 for t in toks]
+    best, at, run = 0, 0, sum(flags[:size])
+    for i in range(len(flags) - size + 1):
+        if i:
+            run += flags[i + size - 1] - flags[i - 1]
+        if run > best:
+            best, at = run, toks[i].start()
+    return best / size, at
+
+
+#: Fixed calibrations of the heuristics (raw -> score); the false-positive rates
+#: they give on the benign sets are measured in bench/results/learned.json.
+#: Injection: the canonical override alone (raw 3) reaches 0.5. Jailbreak: three
+#: distinct unlock techniques (raw ~2.5) reach 0.5.
+INJECTION_ANCHORS: tuple[tuple[float, float], ...] = (
+    (0.0, 0.0),
+    (1.5, 0.2),
+    (2.5, 0.4),
+    (3.0, 0.5),
+    (4.5, 0.7),
+    (7.0, 1.0),
+)
+JAILBREAK_ANCHORS: tuple[tuple[float, float], ...] = (
+    (0.0, 0.0),
+    (1.2, 0.2),
+    (2.0, 0.4),
+    (2.5, 0.5),
+    (4.0, 0.7),
+    (6.5, 1.0),
+)

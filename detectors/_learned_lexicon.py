@@ -1,0 +1,158 @@
+"""Topic lexicons of the misuse taxonomy.
+
+Two uses: (1) a feature of the misuse model ("this text names a harmful topic",
+which generalises beyond the phrasing of any training set) and (2) routing a
+misuse finding to its taxonomy category (``misuse.cyber_crime``...). Matching a
+lexicon alone never flags anything: the learned model decides.
+"""
+
+from __future__ import annotations
+
+from detectors._learned_regex import CaselessPattern, caseless, lowered
+
+__all__ = ["GROUPS", "MISUSE_CATEGORIES", "misuse_categories", "topic_counts", "topic_spans"]
+
+#: Topic lexicons routing a misuse finding to the policy taxonomy. Matching a
+#: lexicon never raises the misuse score by itself; it is one feature of the model.
+_LEXICONS: dict[str, tuple[str, ...]] = {
+    "cyber_crime": (
+        r"hack\w*|malware|ransomware|virus(es)?|trojans?|keylog\w*|botnets?|phish\w*",
+        r"exploit(s|ing|ed)?|ddos|denial.of.service|sql injection|backdoors?|rootkits?",
+        r"spyware|stalkerware|crack\w* (a |the )?(password|software|wifi|licen[cs]e)",
+        r"brute.?forc\w*|zero.?days?|credential (stuffing|harvest\w*)|cryptojack\w*",
+        r"card skimm\w*|carding|spoof\w*",
+    ),
+    "indiscriminate_weapons": (
+        r"bombs?|explosives?|detonat\w*|nerve agents?|sarin|vx|tabun|anthrax|botulinum",
+        r"smallpox|bioweapons?|biological weapons?|chemical weapons?",
+        r"nuclear (weapon|bomb|device)s?",
+        r"uranium|plutonium|dirty bombs?|pathogens?|toxins?|ricin|mustard gas|chlorine gas",
+        r"phosgene|pipe bombs?|napalm|grenades?|thermite|tatp|ammonium nitrate|molotov",
+        r"weapons? of mass|ieds?|gain.of.function",
+        r"(enhance|increase) (the )?(transmissib|lethal)\w*",
+    ),
+    "violent_crimes": (
+        r"kill\w*|murder\w*|assault\w*|shoot\w*|stab\w*|poison\w*|kidnap\w*|tortur\w*",
+        r"strangl\w*|beat (up|someone|him|her|them)|hurt (someone|people|him|her|them|my)",
+        r"attack (someone|people|him|her|them|my|a person|the police)|terror\w*|massacres?",
+        r"assassinat\w*|guns?|firearms?|pistols?|rifles?|ammo|ammunition|silencers?",
+        r"suppressors?|zip guns?|ghost guns?|shivs?|weapon\w*|violen\w*|abduct\w*|hostages?",
+        r"rob|robb\w*|snipe|disarm (a|the) (police|officer|cop|guard)\w*|knock \w+ out",
+        r"butcher\w* (a )?(human|person|body)|dismember\w*|(hide|dispose of) (a|the) body",
+        r"poach\w*|dog ?fight\w*|animal cruelty|mass shootings?|lynch\w*|arson|burn down",
+    ),
+    "non_violent_crimes": (
+        r"steal\w*|stole|theft|fraud\w*|scam\w*|launder\w*|counterfeit\w*|smuggl\w*",
+        r"shoplift\w*|embezzl\w*|evad\w* (tax|taxes|police|the law|customs)|tax evasion",
+        r"falsely claim\w*|brib\w*|drugs?|cocaine|coke|crack cocaine|heroin",
+        r"meth(amphetamine)?|fentanyl|lsd|mdma|ecstasy|ketamine|bath salts|get high|illegal\w*",
+        r"illicit|black market|dark ?web|blackmail\w*|extort\w*|pirat\w*|insider trading",
+        r"forg(e|ed|ery|ing) (a |the )?(signature|documents?|checks?|cheques?|ids?|passports?)",
+        r"fake (ids?|passports?|diplomas?|degrees?|documents?|prescriptions?|identit\w+)",
+        r"identity theft|burglar\w*|break into (a|the|my|someone|his|her)|pick (a )?locks?",
+        r"hotwir\w*|ponzi|pyramid scheme|impersonat\w*|without (a )?(licen[cs]e|prescription"
+        r"|background check)",
+    ),
+    "self_harm": (
+        r"suicid\w*|kill (myself|yourself|themselves)|end (my|your|their) (own )?li(fe|ves)",
+        r"self.?harm\w*|cut(ting)? (myself|yourself)|hang (myself|yourself)|overdos\w*",
+        r"anorexi\w*|bulimi\w*|eating disorders?|starv\w* (myself|yourself)|purg(e|ing)",
+        r"pro.?ana|thinspo\w*|slit (my|your) wrists?",
+    ),
+    "hate": (
+        r"racis\w*|hatred|hate speech|hateful|slurs?|inferior|subhuman|vermin|nazi\w*",
+        r"white suprem\w*|antisemit\w*|n-word|bigot\w*|discriminat\w*|harass\w*|bully\w*",
+        r"ethnic cleansing|genocid\w*|contempt for|xenophob\w*|homophob\w*|misogyn\w*",
+        r"dehumani[sz]\w*",
+    ),
+    "sexual_content": (
+        r"sex|sexual\w*|sexy|porn\w*|erotic\w*|nudes?|nudity|naked|orgasm\w*|fetish\w*",
+        r"explicit (pictures|photos|images|content|stor(y|ies)|scenes?)|nsfw|genital\w*",
+        r"intercourse|onlyfans|prostitut\w*|escort service|bestiality|hookers?|sexting",
+        r"adult (movies?|films?|videos?|content)",
+    ),
+    "child_exploitation": (
+        r"child\w*|minors?|kids?|underage|teen\w*|preteens?|groom(ing)?|pedophil\w*",
+        r"paedophil\w*|csam|little (girl|boy)s?|(\d+|ten|eleven|twelve|thirteen|fourteen) "
+        r"(year|yr)s?.old",
+    ),
+    "privacy": (
+        r"home address(es)?|(phone|cell) numbers?|social security|ssn|dox\w*|spy on|stalk\w*",
+        r"personal (information|data|details)|track (someone|my|her|his|their)|location of",
+        r"medical (records|history)|mental health history|criminal (records?|history)",
+        r"marital status|sexual orientation|bank (account|details)|birth certificate",
+        r"(facebook|instagram|email|gmail|twitter|icloud) (login|password|account)",
+        r"private (emails?|information|messages?|photos?)",
+        r"without (his|her|their) (consent|knowledge)",
+    ),
+    "elections": (r"elections?|vot(e|er|ers|ing)|ballots?|polling (station|place)s?|electoral",),
+    "disinformation": (
+        r"fake news|misinformation|disinformation|propaganda|conspirac\w*|hoax\w*",
+        r"false (information|claims?|stor(y|ies)|articles?|rumou?rs?)|deepfakes?|libel\w*",
+        r"fake (articles?|stor(y|ies)|reviews?|tiktoks?|videos?|news|claims?|evidence|charit\w+)",
+        r"mislead\w*|convinc\w* (people|readers|them|my|the public)|persuasive article",
+        r"defamat\w*|slander\w*|rumou?rs?",
+    ),
+}
+MISUSE_CATEGORIES: dict[str, CaselessPattern] = {
+    name: caseless(r"\b(" + "|".join(parts) + r")\b") for name, parts in _LEXICONS.items()
+}
+
+#: Protected groups: naming one is no harm; together with a discrimination
+#: cue it is a feature of the model and routes a finding to ``hate``.
+GROUPS = caseless(
+    r"\b(jews?|jewish|muslims?|islam|christians?|blacks|black (people|men|women)|african "
+    r"americans?|latin(o|a|x)s?|hispanics?|asians?|arabs?|immigrants?|refugees?|roma|gypsies|"
+    r"indigenous|natives?|gays?|lesbians?|homosexuals?|bisexuals?|transgender|trans (people|"
+    r"women|men)|lgbt\w*|women|disabled|people of colou?r|mexicans?|hindus?|sikhs?)\b",
+)
+
+#: Objects that make a violent or hacking verb harmless ("kill a Python process",
+#: "shoot a photo", "crack an egg"): matches followed by one are not topic hits.
+_HOMONYM = caseless(
+    r"\s+(?:(?:a|an|the|this|that|my|your|our|all|some|every)\s+)?(?:[\w.-]+\s+){0,2}?"
+    r"(?:process(?:es)?|threads?|tasks?|jobs?|programs?|scripts?|quer(?:y|ies)|commands?|"
+    r"photos?|pictures?|videos?|shots?|scenes?|exams?|interviews?|presentations?|eggs?|code|"
+    r"problems?|records?|scores?|games?|deadlines?|balloons?|weeds?|germs|bacteria|lights?|"
+    r"time|mood|vibe|nuts?|jokes?|servers?|containers?|sessions?|apps?|loops?|engines?|"
+    r"oak|ivy|clothes|sweaters?|delicates|laundry|heart|mosquito(es)?|flies|ants|roaches|"
+    r"the competition)\b",
+)
+_HOMONYM_CATS = ("violent_crimes", "cyber_crime", "indiscriminate_weapons", "non_violent_crimes")
+
+
+_CHILD_SEX = caseless(r"\b(sex\w*|nude\w*|naked|erotic\w*|porn\w*|groom\w*|molest\w*|explicit)\b")
+
+
+def topic_spans(text: str) -> list[tuple[int, int, str]]:
+    """``(start, end, category)`` of every lexicon hit in text order.
+
+    Homonyms with a harmless object ("kill a Python process") are excluded, and
+    ``child_exploitation`` needs a minor *and* a sexual or grooming term in the
+    text: a question about a child alone names no such topic.
+    """
+    out: list[tuple[int, int, str]] = []
+    low = lowered(text)
+    child_ok = _CHILD_SEX.search(text, low) is not None
+    for name, rx in MISUSE_CATEGORIES.items():
+        if name == "child_exploitation" and not child_ok:
+            continue
+        for m in rx.finditer(text, low):
+            if name in _HOMONYM_CATS and _HOMONYM.match(text, low, m.end()):
+                continue
+            out.append((m.start(), m.end(), name))
+    out.sort()
+    return out
+
+
+def topic_counts(text: str) -> dict[str, int]:
+    """Lexicon hits per category (see :func:`topic_spans`)."""
+    out: dict[str, int] = {}
+    for _, _, name in topic_spans(text):
+        out[name] = out.get(name, 0) + 1
+    return out
+
+
+def misuse_categories(text: str) -> list[str]:
+    """The taxonomy categories whose lexicon ``text`` matches (sorted)."""
+    return sorted(topic_counts(text))

@@ -1,0 +1,123 @@
+"""Prompt-injection detector: instructions aimed at the model, alone or hidden in data.
+
+Kinds (all carry the calibrated score of the injection model, max over the whole
+text and its windows):
+
+* ``injection.direct`` -- the text as a whole reads as an injection attempt;
+  the score is the max of the learned model and a hand-weighted cue score
+  (``injection_heuristic``: overrides, prompt extraction, role tags...);
+* ``injection.indirect`` -- a passage inside a longer text (a document, an email,
+  a tool result) scores higher than the whole: an injection planted in data;
+* finer kinds, emitted alongside when their structural cue occurs in the text:
+  ``injection.override`` (ignore previous instructions...),
+  ``injection.prompt_extraction`` (reveal the system prompt / the secret),
+  ``injection.role_override`` (role tags, developer/admin mode),
+  ``injection.exfiltration`` (send data to a URL or address),
+  ``injection.payload_insertion`` (add this code/link to your answer).
+
+Recommended thresholds: enforce ``injection.direct``/``injection.indirect`` at
+``min_score: 0.5`` on tool results and documents, monitor at ``0.4`` on user turns.
+Register with :func:`register_learned`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from detectors._base import Finding
+from detectors._learned_cues import CUES, looks_like_data
+from detectors._learned_heuristics import INJECTION_ANCHORS, injection_heuristic
+from detectors._learned_model import Artifact, calibrate
+from detectors._learned_regex import lowered
+from detectors._learned_registry import register_learned
+from detectors._learned_runtime import (
+    artifact_from_options,
+    best_span,
+    floor_from_options,
+    span_features,
+)
+
+__all__ = [
+    "FINE_KINDS",
+    "NO_CUE_DAMPING",
+    "InjectionDetector",
+    "create_injection",
+    "register_learned",
+]
+
+#: Finer kinds and the structural cues that name them.
+FINE_KINDS: Mapping[str, tuple[str, ...]] = {
+    "injection.override": ("override", "override_task", "new_instructions", "instead"),
+    "injection.prompt_extraction": ("extraction", "system_prompt", "credential_ask"),
+    "injection.role_override": ("role_tag", "mode_switch", "addressed_ai"),
+    "injection.exfiltration": ("exfil",),
+    "injection.payload_insertion": ("insert_payload", "reply_steer", "hidden_comment"),
+}
+_CUES = {c.name: c.pattern for c in CUES}
+#: Injection cues specific enough to let the learned score count in full;
+#: "respond only with", "instead" or "system prompt" are common in benign
+#: system-style prompts.
+_INJECTION_CUES = frozenset(
+    c.name
+    for c in CUES
+    if c.family == "injection" and c.name not in {"reply_steer", "instead", "system_prompt"}
+)
+
+#: Factor on the learned score of a text with no injection cue at all.
+NO_CUE_DAMPING = 0.8
+
+
+class InjectionDetector:
+    """Detector for prompt injections (see the module docstring for kinds and scores)."""
+
+    name = "injection"
+    kinds: frozenset[str] = frozenset({"injection.direct", "injection.indirect", *FINE_KINDS})
+    cpu_heavy = True
+    #: The models were trained on NFKC text with its letters intact: folding
+    #: look-alike letters to ASCII would garble non-Latin scripts they know.
+    text_view = "normalized"
+
+    def __init__(self, artifact: Artifact, floor: float = 0.2) -> None:
+        self._model = artifact.models["injection"]
+        self._floor = floor
+        self.config_key = f"injection:{artifact.meta.get('version', '?')}:{floor}"
+
+    def warmup(self) -> None:
+        """Run once so the feature code and caches are ready."""
+        span_features.cache_clear()
+        self.detect("warm up the injection detector")
+
+    def detect(self, text: str) -> list[Finding]:
+        """Findings for ``text``; nothing when the score is below the floor."""
+        if not text.strip():
+            return []
+        best = best_span(self._model, text)
+        score, start, end, windowed = best.score, best.start, best.end, best.windowed
+        found = span_features(text)[0].cues
+        if not any(c in _INJECTION_CUES for c in found):
+            # Cascade: without any structural sign of an injection the learned
+            # model alone over-reads ordinary questions ("what can you tell me
+            # about..."), so its score is damped.
+            score *= NO_CUE_DAMPING
+        in_data = looks_like_data(text)
+        for i, span in enumerate(span_features(text)):  # the hand-weighted cue score too
+            heur = calibrate(injection_heuristic(span.cues, in_data and i > 0), INJECTION_ANCHORS)
+            if heur > score:
+                score, start, end, windowed = heur, span.start, span.end, i > 0
+        if score < self._floor:
+            return []
+        kind = "injection.indirect" if windowed else "injection.direct"
+        out = [Finding(kind, score, start, end, self.name)]
+        for fine, cues in FINE_KINDS.items():
+            for cue in cues:
+                m = _CUES[cue].search(text, lowered(text)) if cue in found else None
+                if m:
+                    out.append(Finding(fine, score, m.start(), m.end(), self.name, {"cue": cue}))
+                    break
+        return out
+
+
+def create_injection(options: Mapping[str, Any]) -> InjectionDetector:
+    """Registry factory. Options: ``min_score`` (emission floor), ``model_path``."""
+    return InjectionDetector(artifact_from_options(options), floor_from_options(options))

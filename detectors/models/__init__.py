@@ -1,0 +1,1 @@
+"""Shipped model artifacts of the learned detectors (package data)."""
