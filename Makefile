@@ -21,9 +21,14 @@ run: $(STAMP)
 		$(VENV)/bin/tollgate serve --config deploy/tollgate.yaml; \
 	fi
 
-## test: lint, type-check, then the whole test suite
-test: $(STAMP) lint typecheck
+## test: lint, type-check, lint and test the baseline policy pack, then the whole test suite
+test: $(STAMP) lint typecheck policy-check
 	$(PY) -m pytest -q $(TESTS)
+
+## policy-check: the security team's gate on policies/ (strict: warnings fail too)
+policy-check: $(STAMP)
+	$(VENV)/bin/tollgate policy lint --strict policies/
+	$(VENV)/bin/tollgate policy test policies/
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check $(SRC) tests bench
