@@ -46,9 +46,12 @@ bench: $(STAMP)
 	$(PY) bench/bench_proxy.py
 	$(PY) bench/bench_throttle.py
 
-## eval: detection quality and cost on ../shared/data (writes bench/results/detection.json)
+## eval: detection quality and cost on ../shared/data (writes bench/results/detection.json,
+## learned.json): pattern detectors, learned detectors (leave-one-dataset-out), whole policy
 eval: $(STAMP)
 	$(PY) bench/eval.py
+	$(PY) bench/eval_learned.py
+	$(PY) bench/eval_policy.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
