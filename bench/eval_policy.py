@@ -127,9 +127,11 @@ def main() -> int:
     args = parser.parse_args()
     per_set = 40 if args.quick else args.per_set
     section = evaluate(per_set)
+    table = markdown(section)
     if per_set is None:
         write({"policy": section})
-    print(markdown(section))
+        update_readme("policy-eval-table", table)
+    print(table)
     return 0
 
 
