@@ -26,6 +26,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from bench._harness import update_readme
 from bench._learned_data import load_all
 from bench.eval import write
 from middleware.adapters import Segment
