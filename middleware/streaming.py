@@ -159,8 +159,12 @@ class WindowScreen:
         return await self._screen(final=False)
 
     async def finish(self) -> str:
-        """Screen the rest with no more text to come, and release it."""
-        if not self._pending:
+        """Screen the rest with no more text to come, and release it.
+
+        Runs even when nothing is held, so rules that judge windows of
+        already released text (``cut`` classifiers) see the stream's tail.
+        """
+        if not self._pending and not self._tail:
             return ""
         return await self._screen(final=True)
 

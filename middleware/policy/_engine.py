@@ -209,14 +209,16 @@ class PolicyEngine:
 
         The earliest start of a partial match, or of a complete match that
         touches the end (more text could extend or cancel it), over the
-        ``stream: hold`` rules active for ``direction``; ``None`` when nothing is pending. Detector
+        enforce-mode ``stream: hold`` rules active for ``direction``; ``None``
+        when nothing is pending. Detector
         findings are opaque here: a screener combines this with its own hold
         rule for detector entities (``middleware.holdback.entity_hold_from``).
         """
         inp = SegmentInput(text, None, (), _facts(facts))
         earliest: int | None = None
         for rule in self._live(inp.facts, today):
-            if direction not in rule.rule.directions or rule.rule.stream != "hold":
+            r = rule.rule
+            if direction not in r.directions or r.stream != "hold" or r.mode != "enforce":
                 continue
             for node in rule.patterns:
                 got = node.hold_from(inp)

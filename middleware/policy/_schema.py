@@ -268,11 +268,13 @@ class Rule(_Model):
     on_detector_error: Literal["open", "closed"] = Field(
         "open", description="closed: a failed detector counts as a match"
     )
-    stream: Literal["hold", "audit"] = Field(
+    stream: Literal["hold", "cut", "audit"] = Field(
         "hold",
         description=(
             "streamed output: hold = text reaches the client only after this rule has seen "
-            "it; audit = released at once and screened for the record (not enforced)"
+            "it; cut = released at once, and a block ends the stream as soon as the rule "
+            "sees it (for costly classifiers whose windows would delay every token); "
+            "audit = released at once and screened for the record only"
         ),
     )
     exceptions: tuple[RuleException, ...] = ()

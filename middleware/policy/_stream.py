@@ -11,6 +11,8 @@ engine decides, on the engine and facts the request started with:
 - costly learned detectors (``stream.windowed_detectors``) run on coarser
   windows -- every ``window_chars``, or at a sentence end -- so their cost per
   stream is bounded; text waits for them only if a ``hold`` rule needs them;
+- ``stream: cut`` rules never hold text: a block ends the stream as soon as
+  the rule sees it (the text before stays delivered);
 - ``stream: audit`` rules never hold or change text: their hits are recorded.
 
 Every hit is merged into the request's :class:`PolicyRecord` output decision.
@@ -26,6 +28,7 @@ from typing import TYPE_CHECKING
 from middleware._context import RequestContext
 from middleware.adapters import Channel, Direction, Segment
 from middleware.holdback import entity_hold_from
+from middleware.policy._compile import CompiledRule
 from middleware.policy._decision import Decision, FindingSummary, RuleHit, strongest
 from middleware.policy._engine import PolicyEngine
 from middleware.policy._outcome import redactions as outcome_redactions
@@ -69,6 +72,8 @@ class PolicyStreamScreening:
         # Detectors this deployment lacks cannot be waited for.
         windowed = frozenset(self._settings.windowed_detectors) & engine.available
         needed = engine.detectors_for(direction)
+        # Only ``hold`` rules make text wait for their detectors' entities.
+        holding = frozenset(n for r in rules if _holds(r) for n in r.detectors)
         channel_screen = _ChannelPolicy(
             self,
             direction,
@@ -76,7 +81,8 @@ class PolicyStreamScreening:
             choice,
             fast=needed - windowed,
             windowed=needed & windowed,
-            hold_windowed=any(r.rule.stream == "hold" and r.detectors & windowed for r in rules),
+            entity_hold=bool(holding - windowed),
+            hold_windowed=any(_holds(r) and r.detectors & windowed for r in rules),
         )
         return WindowScreen(
             channel_screen.evaluate,
@@ -133,6 +139,7 @@ class _ChannelPolicy:
         fast: frozenset[str],
         windowed: frozenset[str],
         hold_windowed: bool,
+        entity_hold: bool,
     ) -> None:
         self._owner = owner
         self._direction = direction
@@ -141,7 +148,11 @@ class _ChannelPolicy:
         self._fast = fast
         self._windowed = windowed
         self._hold_windowed = hold_windowed
+        self._entity_hold = entity_hold
         self._classified_to = 0  # absolute offset the windowed detectors have seen
+        self._buffer = ""  # text from _buffer_start on: context + not yet classified
+        self._buffer_start = 0
+        self._seen_to = 0
 
     async def evaluate(self, window: Window) -> WindowVerdict:
         """Block, redact and hold for one window."""
@@ -153,7 +164,7 @@ class _ChannelPolicy:
         hold: int | None = None
         if not window.final:
             hold = engine.hold_from(text, self._direction, scratch.facts)
-            if self._fast:
+            if self._entity_hold:
                 hold = _earliest(hold, entity_hold_from(text))
         decisions = [(decision, 0, False)]
         if self._windowed:
@@ -179,6 +190,9 @@ class _ChannelPolicy:
             for spans in outcome_redactions(tuple(enforced), engine.by_id).values():
                 for span in spans:
                     start, end = span.start + offset, span.end + offset
+                    if end <= 0:
+                        continue  # already released before this window
+                    start = max(start, 0)
                     shifted = dataclasses.replace(span, start=0, end=end - start)
                     masked = apply_redactions(text[start:end], [shifted], scratch.placeholders)
                     masks.append((start, end, masked))
@@ -187,28 +201,39 @@ class _ChannelPolicy:
     async def _classify(self, window: Window, engine: PolicyEngine) -> tuple[Decision, int] | None:
         """Run the windowed detectors once enough new text has accumulated.
 
-        Due at the end of the stream, after ``window_chars`` new characters,
-        or at the last sentence end once ``min_window_chars`` have come.
+        The channel keeps its own buffer of text the classifiers have not seen
+        (plus ``overlap_chars`` of context), so text released at once for
+        ``cut`` rules cannot slip past them once it leaves the window. Due at
+        the end of the stream, after ``window_chars`` new characters, or at
+        the last sentence end once ``min_window_chars`` have come. Returns the
+        decision and the offset of the classified text in ``window.text``.
         """
         settings = self._owner._settings
-        text = window.text
-        fresh_from = max(0, self._classified_to - window.start)
-        fresh = len(text) - fresh_from
+        end = window.start + len(window.text)
+        if end > self._seen_to:
+            self._buffer += window.text[self._seen_to - window.start :]
+            self._seen_to = end
+        buf = self._buffer
+        fresh_from = self._classified_to - self._buffer_start
+        fresh = len(buf) - fresh_from
         if fresh <= 0:
             return None
         cut: int | None = None
         if window.final or fresh >= settings.window_chars:
-            cut = len(text)
+            cut = len(buf)
         elif fresh >= settings.min_window_chars:
-            ends = [m.end() for m in _SENTENCE_END.finditer(text, fresh_from)]
+            ends = [m.end() for m in _SENTENCE_END.finditer(buf, fresh_from)]
             if ends and ends[-1] - fresh_from >= settings.min_window_chars:
                 cut = ends[-1]
         if cut is None:
             return None
-        # The new text plus the already classified context the window holds.
-        offset = max(0, fresh_from - settings.overlap_chars)
-        decision = await self._decide(engine, text[offset:cut], self._windowed)
-        self._classified_to = window.start + cut
+        decision = await self._decide(engine, buf[:cut], self._windowed)
+        offset = self._buffer_start - window.start
+        self._classified_to = self._buffer_start + cut
+        # Keep the context the next window needs; drop the rest (bounded memory).
+        keep_from = max(0, cut - settings.overlap_chars)
+        self._buffer = buf[keep_from:]
+        self._buffer_start += keep_from
         return decision, offset
 
     async def _decide(self, engine: PolicyEngine, text: str, names: frozenset[str]) -> Decision:
@@ -226,9 +251,18 @@ class _ChannelPolicy:
 
     @staticmethod
     def _enforced(engine: PolicyEngine, decision: Decision) -> list[RuleHit]:
-        """Enforce-mode hits of ``stream: hold`` rules (audit rules only record)."""
+        """Enforce-mode hits of ``hold`` and ``cut`` rules (audit rules only record).
+
+        A ``cut`` rule never holds text, so its redactions can only reach text
+        still held for another rule; its block ends the stream where it is.
+        """
         by_id = engine.by_id
-        return [h for h in decision.matches if by_id[h.rule_id].rule.stream == "hold"]
+        return [h for h in decision.matches if by_id[h.rule_id].rule.stream != "audit"]
+
+
+def _holds(rule: CompiledRule) -> bool:
+    """Whether ``rule`` makes streamed text wait: enforced, in ``hold`` mode."""
+    return rule.rule.mode == "enforce" and rule.rule.stream == "hold"
 
 
 def _earliest(a: int | None, b: int | None) -> int | None:

@@ -251,3 +251,55 @@ async def test_any_chunking_streams_what_the_whole_response_gets(
     out = [await screen.feed(text[a:b]) for a, b in itertools.pairwise(points) if b > a]
     out.append(await screen.finish())
     assert "".join(out) == expected
+
+
+@pytest.mark.parametrize(("mode", "released_first"), [("hold", False), ("cut", True)])
+async def test_cut_rules_release_text_at_once_and_still_stop_the_stream(
+    upstream: TestServer,
+    start_tollgate: StartTollgate,
+    write_policy: Callable[..., Path],
+    mode: str,
+    released_first: bool,
+) -> None:
+    directory = write_policy(
+        f"""
+        - id: weapons.block
+          title: Block weapons talk
+          categories: [indiscriminate_weapons]
+          directions: [output]
+          stream: {mode}
+          when: {{finding: {{kind: "misuse.*"}}}}
+          action: block
+        """
+    )
+    policy = PolicyAddon(PolicySettings(dir=str(directory), reload_interval_s=0), FakeSource())
+    running = await start_tollgate(
+        str(upstream.make_url("")).rstrip("/"),
+        addons=[AccessAddon(), policy, StreamAddon(policy.stream_screening)],
+    )
+    reply = "First words arrive here. Then the nerve agent part follows."
+    client = openai.AsyncOpenAI(base_url=f"{running.url}/v1", api_key="sk-x", max_retries=0)
+    stream = await client.chat.completions.create(
+        model="demo-chat",
+        messages=[{"role": "user", "content": "hi"}],
+        stream=True,
+        extra_body={"mock": {"reply": reply, "chunk_chars": 4}},
+    )
+    received: list[str] = []
+    finishes: list[str] = []
+    with pytest.raises(openai.APIError):
+        async for chunk in stream:
+            if chunk.choices:
+                received.append(chunk.choices[0].delta.content or "")
+                finishes.extend(
+                    [chunk.choices[0].finish_reason] if chunk.choices[0].finish_reason else []
+                )
+    await client.close()
+    text = "".join(received)
+    assert finishes == ["content_filter"]
+    # hold: the classifier window had to be seen first, so nothing was released;
+    # cut: text flowed at once and the stream was cut when the window scored
+    # (up to one classifier window may reach the client: the documented trade-off).
+    assert text.startswith("First words") is released_first
+    if not released_first:
+        assert text == ""
