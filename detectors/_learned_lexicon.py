@@ -23,7 +23,8 @@ _LEXICONS: dict[str, tuple[str, ...]] = {
         r"card skimm\w*|carding|spoof\w*",
     ),
     "indiscriminate_weapons": (
-        r"bombs?|explosives?|detonat\w*|nerve agents?|sarin|vx|tabun|anthrax|botulinum",
+        r"(?<!flea )(?<!bath )(?<!photo)bombs?|explosives?|detonat\w*|nerve agents?|sarin|vx|tabun",
+        r"anthrax|botulinum",
         r"smallpox|bioweapons?|biological weapons?|chemical weapons?",
         r"nuclear (weapon|bomb|device)s?",
         r"uranium|plutonium|dirty bombs?|pathogens?|toxins?|ricin|mustard gas|chlorine gas",
@@ -44,7 +45,8 @@ _LEXICONS: dict[str, tuple[str, ...]] = {
     "non_violent_crimes": (
         r"steal\w*|stole|theft|fraud\w*|scam\w*|launder\w*|counterfeit\w*|smuggl\w*",
         r"shoplift\w*|embezzl\w*|evad\w* (tax|taxes|police|the law|customs)|tax evasion",
-        r"falsely claim\w*|brib\w*|drugs?|cocaine|coke|crack cocaine|heroin",
+        r"falsely claim\w*|brib\w*|drugs?|cocaine|(buy|get|sell|snort) (some |a gram of )?coke",
+        r"crack cocaine|heroin",
         r"meth(amphetamine)?|fentanyl|lsd|mdma|ecstasy|ketamine|bath salts|get high|illegal\w*",
         r"illicit|black market|dark ?web|blackmail\w*|extort\w*|pirat\w*|insider trading",
         r"forg(e|ed|ery|ing) (a |the )?(signature|documents?|checks?|cheques?|ids?|passports?)",
@@ -90,7 +92,7 @@ _LEXICONS: dict[str, tuple[str, ...]] = {
         r"fake news|misinformation|disinformation|propaganda|conspirac\w*|hoax\w*",
         r"false (information|claims?|stor(y|ies)|articles?|rumou?rs?)|deepfakes?|libel\w*",
         r"fake (articles?|stor(y|ies)|reviews?|tiktoks?|videos?|news|claims?|evidence|charit\w+)",
-        r"mislead\w*|convinc\w* (people|readers|them|my|the public)|persuasive article",
+        r"mislead\w*|convinc\w* (people|readers|voters|the public)|persuasive article",
         r"defamat\w*|slander\w*|rumou?rs?",
     ),
 }
@@ -112,7 +114,7 @@ GROUPS = caseless(
 _HOMONYM = caseless(
     r"\s+(?:(?:a|an|the|this|that|my|your|our|all|some|every)\s+)?(?:[\w.-]+\s+){0,2}?"
     r"(?:process(?:es)?|threads?|tasks?|jobs?|programs?|scripts?|quer(?:y|ies)|commands?|"
-    r"photos?|pictures?|videos?|shots?|scenes?|exams?|interviews?|presentations?|eggs?|code|"
+    r"photos?|pictures?|videos?|shots?|scenes?|exams?|tests?|interviews?|presentations?|eggs?|code|"
     r"problems?|records?|scores?|games?|deadlines?|balloons?|weeds?|germs|bacteria|lights?|"
     r"time|mood|vibe|nuts?|jokes?|servers?|containers?|sessions?|apps?|loops?|engines?|"
     r"oak|ivy|clothes|sweaters?|delicates|laundry|heart|mosquito(es)?|flies|ants|roaches|"
