@@ -44,11 +44,12 @@ def main() -> int:
     args = parser.parse_args()
 
     up, tg, tg_admin, base = free_port(), free_port(), free_port(), free_port()
-    scr, scr_admin = free_port(), free_port()
+    scr, scr_admin, found = free_port(), free_port(), free_port()
     upstream = f"http://127.0.0.1:{up}"
     targets = {
         "direct": upstream,
         "baseline_proxy": f"http://127.0.0.1:{base}",
+        "tollgate_foundation": f"http://127.0.0.1:{found}",
         "tollgate": f"http://127.0.0.1:{tg}",
         "tollgate_screening": f"http://127.0.0.1:{scr}",
     }
@@ -85,6 +86,12 @@ def main() -> int:
                     "TOLLGATE_POLICY__ENABLED": "false",
                     "TOLLGATE_AUDIT__ENABLED": "false",
                 },
+            )
+        )
+        stack.enter_context(
+            process(
+                ["bench/foundation_proxy.py", str(found), upstream],
+                f"{targets['tollgate_foundation']}/v1/models",
             )
         )
         stack.enter_context(
@@ -129,6 +136,9 @@ def main() -> int:
                 row["tollgate_vs_baseline_rps"] = round(
                     row["tollgate"]["rps"] / row["baseline_proxy"]["rps"], 3
                 )
+                row["foundation_vs_baseline_rps"] = round(
+                    row["tollgate_foundation"]["rps"] / row["baseline_proxy"]["rps"], 3
+                )
                 row["tollgate_vs_direct_rps"] = round(
                     row["tollgate"]["rps"] / row["direct"]["rps"], 3
                 )
@@ -151,19 +161,21 @@ def main() -> int:
     }
     print(f"wrote {write_results('proxy', out)}")
     lines = [
-        "| scenario | direct rps | baseline proxy rps | Tollgate rps | Tollgate / baseline "
-        "| Tollgate p50 / p99 ms | Tollgate + baseline policy rps |",
+        "| scenario | direct rps | baseline proxy rps | foundation rps (/ baseline) "
+        "| Tollgate rps (/ baseline) | Tollgate p50 / p99 ms | Tollgate + baseline policy rps |",
         "|---|---|---|---|---|---|---|",
     ]
     for key, row in results.items():
         tg = row["tollgate"]
         lines.append(
-            f"| {key} | {row['direct']['rps']} | {row['baseline_proxy']['rps']} | {tg['rps']} "
-            f"| {row['tollgate_vs_baseline_rps']} | {tg['p50_ms']} / {tg['p99_ms']} "
+            f"| {key} | {row['direct']['rps']} | {row['baseline_proxy']['rps']} "
+            f"| {row['tollgate_foundation']['rps']} ({row['foundation_vs_baseline_rps']}) "
+            f"| {tg['rps']} ({row['tollgate_vs_baseline_rps']}) | {tg['p50_ms']} / {tg['p99_ms']} "
             f"| {row['tollgate_screening']['rps']} |"
         )
     lines.append(
-        f"\n_Tollgate = pass-through (policy and audit off); measured {out['when']}, "
+        f"\n_Foundation = the pipeline, adapters and access metrics only; Tollgate = "
+        f"pass-through (identity and throttle on, policy and audit off); measured {out['when']}, "
         f"{args.rounds} rounds x {args.seconds} s, medians._"
     )
     update_readme("bench-proxy-table", "\n".join(lines))
