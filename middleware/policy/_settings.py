@@ -16,8 +16,10 @@ class StreamSettings(BaseModel):
     """How streamed output is screened.
 
     ``overlap_chars``: already released text kept as context for the next
-    window. ``max_hold_chars``: the most text held back at once (bounds memory
-    and latency; keep it above the longest pattern you enforce).
+    window (context words, assignment keys; held text is always in the
+    window, so this only bounds look-behind -- and every window re-scans it).
+    ``max_hold_chars``: the most text held back at once (bounds memory and
+    latency; keep it above the longest pattern you enforce).
     ``windowed_detectors``: costly (learned) detectors run on windows of
     ``window_chars`` (or at a sentence end past ``min_window_chars``) instead
     of on every word; text waits for its window only when a ``hold`` rule
@@ -26,7 +28,7 @@ class StreamSettings(BaseModel):
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    overlap_chars: int = Field(256, ge=0)
+    overlap_chars: int = Field(64, ge=0)
     max_hold_chars: int = Field(2048, ge=64)
     windowed_detectors: tuple[str, ...] = ("misuse", "injection", "jailbreak")
     window_chars: int = Field(400, ge=32)
