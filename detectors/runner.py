@@ -199,7 +199,20 @@ class DetectorSet:
                 await asyncio.to_thread(self._prepare, plan)
             else:
                 self._prepare(plan)
-            await asyncio.gather(*(self._run_async(plan, n, ix) for n, ix in plan.todo.items()))
+            # Detectors that stay on the loop run right here: a task, a timer
+            # and a gather per detector cost more than a short window's scan
+            # (stream screening calls this once per word).
+            away: dict[str, list[int]] = {}
+            for name, indices in plan.todo.items():
+                if any(self._offload(name, i, plan, sync=False) for i in indices):
+                    away[name] = indices
+                else:
+                    self._run_inline(plan, name, indices)
+            if len(away) == 1:
+                ((name, indices),) = away.items()
+                await self._run_async(plan, name, indices)
+            elif away:
+                await asyncio.gather(*(self._run_async(plan, n, ix) for n, ix in away.items()))
         return self._finish(plan, text, names)
 
     def scan_sync(self, text: str, names: Collection[str]) -> ScanResult:
@@ -310,6 +323,18 @@ class DetectorSet:
                     self._store(plan, name, i, res)
         except TimeoutError:
             outcome = "timeout"
+        except Exception as exc:
+            outcome = "error"
+            self._on_error(name, exc)
+        self._record(plan, name, indices, outcome, started)
+
+    def _run_inline(self, plan: _Plan, name: str, indices: list[int]) -> None:
+        """Run a cheap detector in the calling thread (not interruptible, like before)."""
+        started = time.perf_counter()
+        outcome: Outcome = "ok"
+        try:
+            for i in indices:
+                self._store(plan, name, i, self._call(name, i, plan))
         except Exception as exc:
             outcome = "error"
             self._on_error(name, exc)
