@@ -19,7 +19,7 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Collection, Iterable
-from typing import Protocol
+from typing import Any, Protocol
 
 from prometheus_client import (
     CONTENT_TYPE_LATEST,
@@ -252,17 +252,36 @@ class DetectorObservation(Protocol):
     def seconds(self) -> float: ...
 
 
+_DETECTOR_CHILDREN: dict[str, tuple[Any, Any, Any]] = {}
+
+
+def _detector_children(detector: str) -> tuple[Any, Any, Any]:
+    # labels() hashes and locks on every call; the runner reports each
+    # detector of every scan (once per word on a screened stream).
+    found = _DETECTOR_CHILDREN.get(detector)
+    if found is None:
+        name = label_name(detector)
+        found = (
+            DETECTOR_RUNS.labels(name),
+            DETECTOR_DURATION.labels(name),
+            DETECTOR_CACHE_HITS.labels(name),
+        )
+        if len(_DETECTOR_CHILDREN) < 256:
+            _DETECTOR_CHILDREN[detector] = found
+    return found
+
+
 def observe_detector(event: DetectorObservation) -> None:
     """Record one detector event; pass as the runner's ``observer``. Never raises."""
-    name = label_name(event.detector)
+    runs, duration, cache_hits = _detector_children(event.detector)
     outcome = event.outcome
     if outcome == "cached":
-        DETECTOR_CACHE_HITS.labels(name).inc()
+        cache_hits.inc()
         return
-    DETECTOR_RUNS.labels(name).inc()
-    DETECTOR_DURATION.labels(name).observe(max(0.0, float(event.seconds)))
+    runs.inc()
+    duration.observe(max(0.0, float(event.seconds)))
     if outcome in ("error", "timeout"):
-        DETECTOR_ERRORS.labels(name, outcome).inc()
+        DETECTOR_ERRORS.labels(label_name(event.detector), outcome).inc()
 
 
 def declare_detectors(names: Iterable[str]) -> None:
