@@ -128,6 +128,7 @@ class SecretsDetector:
             if self.generic
             else frozenset()
         )
+        self._keywords = tuple(sorted({k for r in self._rules for k in r.keywords}))
         rule_key = ",".join(sorted({r.name for r in self._rules}))
         self.config_key = f"secrets:v1:{rule_key}:{self.generic}:{self.min_entropy}"
 
@@ -140,8 +141,11 @@ class SecretsDetector:
         found: list[Finding] = []
         taken: list[tuple[int, int]] = []
         lower = text.lower()
+        # One pass over the keyword list, then a set test per rule: cheaper
+        # than a generator per rule on the short windows streams send.
+        present = {k for k in self._keywords if k in lower}
         for rule in self._rules:
-            if rule.keywords and not any(k in lower for k in rule.keywords):
+            if rule.keywords and present.isdisjoint(rule.keywords):
                 continue
             for m in rule.regex.finditer(text):
                 group = "secret" if "secret" in rule.regex.groupindex else 0
