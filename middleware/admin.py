@@ -11,7 +11,7 @@ from typing import Any, Protocol, runtime_checkable
 from aiohttp import web
 
 from middleware import metrics
-from middleware.app import STATE
+from middleware.app import STATE, server_header
 
 __all__ = ["HasAdminRoutes", "create_admin_app"]
 
@@ -61,6 +61,7 @@ def create_admin_app(proxy_app: web.Application) -> web.Application:
     admin = web.Application()
     state = proxy_app[STATE]
     admin[STATE] = state
+    admin.on_response_prepare.append(server_header)
     admin.router.add_get("/healthz", _healthz)
     admin.router.add_get("/readyz", _readyz)
     admin.router.add_get("/metrics", _metrics)

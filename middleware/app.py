@@ -39,6 +39,7 @@ __all__ = [
     "build_addons",
     "create_app",
     "serve",
+    "server_header",
 ]
 
 log = structlog.get_logger("tollgate.app")
@@ -186,6 +187,11 @@ async def _lifecycle(app: web.Application) -> AsyncIterator[None]:
         await upstream.close()
 
 
+async def server_header(request: web.Request, response: web.StreamResponse) -> None:
+    """Name Tollgate, not the Python and aiohttp versions (no fingerprinting aid)."""
+    response.headers["Server"] = "tollgate"
+
+
 def create_app(config: Config, *, addons: Sequence[Addon] | None = None) -> web.Application:
     """The proxy application for ``config`` (addons default to ``build_addons``)."""
     app = web.Application(
@@ -196,6 +202,7 @@ def create_app(config: Config, *, addons: Sequence[Addon] | None = None) -> web.
         config=config, addons=tuple(build_addons(config) if addons is None else addons)
     )
     app.cleanup_ctx.append(_lifecycle)
+    app.on_response_prepare.append(server_header)
     app.router.add_route("*", "/{tail:.*}", _handle)
     return app
 

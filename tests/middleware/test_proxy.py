@@ -311,3 +311,11 @@ async def test_passthrough_routes_are_identified_and_use_the_gateway_key(
         seen = (await resp.json())["headers"]
     assert seen["Authorization"] == "Bearer sk-upstream-only"
     assert "sk-client-virtual" not in str(seen)
+
+
+async def test_server_header_does_not_reveal_versions(
+    tollgate: Running, http: aiohttp.ClientSession
+) -> None:
+    for url in (f"{tollgate.url}/v1/models", f"{tollgate.admin_url}/healthz"):
+        async with http.get(url) as resp:
+            assert resp.headers["Server"] == "tollgate"
