@@ -2,32 +2,15 @@
 
 from __future__ import annotations
 
-import socket
-from typing import Any
-
 import pytest
 
 import detectors.misuse as misuse_mod
-from detectors._base import Finding, available, create
+from detectors._base import available, create
 from detectors._learned_model import load_artifact
 from detectors.misuse import MisuseDetector, register_learned
+from tests.detectors._learned_helpers import block_network, flagged
 
 ANY = {"misuse.any"}
-
-
-def _refuse(*_: Any, **__: Any) -> None:
-    raise OSError("network disabled in this test")
-
-
-def block_network(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Make every outbound connection fail, so a download attempt would raise."""
-    monkeypatch.setattr(socket.socket, "connect", _refuse)
-    monkeypatch.setattr(socket, "create_connection", _refuse)
-
-
-def flagged(findings: list[Finding], kinds: set[str]) -> bool:
-    """Whether any finding of ``kinds`` reaches the recommended threshold 0.5."""
-    return any(f.kind in kinds and f.score >= 0.5 for f in findings)
 
 
 @pytest.fixture(scope="module")
