@@ -116,6 +116,20 @@ async def _start(
     return running, probe
 
 
+async def _stream(
+    client: openai.AsyncOpenAI, mock: dict[str, Any], *, include_usage: bool = False
+) -> Any:
+    """A streamed chat completion whose reply the mock upstream takes from ``mock``."""
+    options: dict[str, Any] = {"stream_options": {"include_usage": True}} if include_usage else {}
+    return await client.chat.completions.create(
+        model="demo-chat",
+        messages=[{"role": "user", "content": "hi"}],
+        stream=True,
+        extra_body={"mock": mock},
+        **options,
+    )
+
+
 def _client(running: Running) -> openai.AsyncOpenAI:
     return openai.AsyncOpenAI(base_url=f"{running.url}/v1", api_key="sk-x", max_retries=0)
 
@@ -138,12 +152,7 @@ async def test_client_receives_redacted_text_for_any_frame_size(
     running, _ = await _start(upstream, start_tollgate, RULES)
     reply = "Mail jane@example.com, card 4111 1111 1111 1111. Thanks!"
     client = _client(running)
-    stream = await client.chat.completions.create(
-        model="demo-chat",
-        messages=[{"role": "user", "content": "hi"}],
-        stream=True,
-        extra_body={"mock": {"reply": reply, "chunk_chars": chunk_chars}},
-    )
+    stream = await _stream(client, {"reply": reply, "chunk_chars": chunk_chars})
     text, finish, _ = await _collect(stream)
     assert text == "Mail <EMAIL>, card <CARD>. Thanks!"
     assert finish == "stop"
@@ -155,12 +164,7 @@ async def test_usage_is_requested_recorded_and_stripped(
 ) -> None:
     running, probe = await _start(upstream, start_tollgate, RULES)
     client = _client(running)
-    stream = await client.chat.completions.create(
-        model="demo-chat",
-        messages=[{"role": "user", "content": "hi"}],
-        stream=True,
-        extra_body={"mock": {"reply": "plain words here"}},
-    )
+    stream = await _stream(client, {"reply": "plain words here"})
     text, _, usage_frames = await _collect(stream)
     await client.close()
     assert text == "plain words here"
@@ -173,13 +177,7 @@ async def test_usage_kept_when_client_asked_for_it(
 ) -> None:
     running, _ = await _start(upstream, start_tollgate, RULES)
     client = _client(running)
-    stream = await client.chat.completions.create(
-        model="demo-chat",
-        messages=[{"role": "user", "content": "hi"}],
-        stream=True,
-        stream_options={"include_usage": True},
-        extra_body={"mock": {"reply": "plain words"}},
-    )
+    stream = await _stream(client, {"reply": "plain words"}, include_usage=True)
     _, _, usage_frames = await _collect(stream)
     await client.close()
     assert usage_frames == 1
@@ -191,12 +189,7 @@ async def test_block_mid_stream_ends_with_content_filter_and_error(
     running, _ = await _start(upstream, start_tollgate, RULES)
     reply = "Sure, here is the key: sk-" + "A" * 30 + " and more text after it."
     client = _client(running)
-    stream = await client.chat.completions.create(
-        model="demo-chat",
-        messages=[{"role": "user", "content": "hi"}],
-        stream=True,
-        extra_body={"mock": {"reply": reply, "chunk_chars": 2}},
-    )
+    stream = await _stream(client, {"reply": reply, "chunk_chars": 2})
     received: list[str] = []
     finishes: list[str] = []
     with pytest.raises(openai.APIError) as info:
@@ -217,12 +210,7 @@ async def test_violation_in_the_last_frame_is_caught(
 ) -> None:
     running, _ = await _start(upstream, start_tollgate, RULES)
     client = _client(running)
-    stream = await client.chat.completions.create(
-        model="demo-chat",
-        messages=[{"role": "user", "content": "hi"}],
-        stream=True,
-        extra_body={"mock": {"reply": "reach me: x@y.com", "chunk_chars": 40}},
-    )
+    stream = await _stream(client, {"reply": "reach me: x@y.com", "chunk_chars": 40})
     text, _, _ = await _collect(stream)
     await client.close()
     assert text == "reach me: <EMAIL>"
@@ -234,11 +222,8 @@ async def test_reasoning_channel_is_screened_separately(
     only_reasoning = Rule(regex.compile(r"secret plan"), "redact", "<HIDDEN>", ("reasoning",))
     running, _ = await _start(upstream, start_tollgate, [only_reasoning])
     client = _client(running)
-    stream = await client.chat.completions.create(
-        model="demo-chat",
-        messages=[{"role": "user", "content": "hi"}],
-        stream=True,
-        extra_body={"mock": {"reply": "the secret plan is fine", "reasoning": "my secret plan: x"}},
+    stream = await _stream(
+        client, {"reply": "the secret plan is fine", "reasoning": "my secret plan: x"}
     )
     content, reasoning = [], []
     async for chunk in stream:
@@ -256,12 +241,7 @@ async def test_tool_call_arguments_are_screened(
 ) -> None:
     running, _ = await _start(upstream, start_tollgate, RULES)
     client = _client(running)
-    stream = await client.chat.completions.create(
-        model="demo-chat",
-        messages=[{"role": "user", "content": "hi"}],
-        stream=True,
-        extra_body={"mock": {"reply": "ok", "tool_arguments": '{"to": "ann@corp.io"}'}},
-    )
+    stream = await _stream(client, {"reply": "ok", "tool_arguments": '{"to": "ann@corp.io"}'})
     args = []
     async for chunk in stream:
         if chunk.choices and chunk.choices[0].delta.tool_calls:
@@ -276,11 +256,8 @@ async def test_stream_dying_midway_drops_held_text_then_errors(
 ) -> None:
     running, _ = await _start(upstream, start_tollgate, RULES)
     client = _client(running)
-    stream = await client.chat.completions.create(
-        model="demo-chat",
-        messages=[{"role": "user", "content": "hi"}],
-        stream=True,
-        extra_body={"mock": {"reply": "mail q@w.io now", "chunk_chars": 3, "die_after_frames": 4}},
+    stream = await _stream(
+        client, {"reply": "mail q@w.io now", "chunk_chars": 3, "die_after_frames": 4}
     )
     received: list[str] = []
     with pytest.raises(openai.APIError):
