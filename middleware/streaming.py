@@ -142,7 +142,6 @@ class WindowScreen:
         self._tail = ""
         self._pending = ""
         self.released_chars = 0
-        self.evaluations = 0
         self.max_held = 0
 
     @property
@@ -171,7 +170,6 @@ class WindowScreen:
     async def _screen(self, *, final: bool) -> str:
         window = self._tail + self._pending
         base = len(self._tail)
-        self.evaluations += 1
         start = self.released_chars - base
         verdict = await self._evaluate(Window(window, start, base, final))
         if verdict.block is not None:
@@ -211,7 +209,6 @@ class _StreamState:
         default_factory=dict
     )
     last_frame: Any = None
-    dropped_frames: int = 0
 
 
 def _screen_key(frame: Any, seg: Segment) -> tuple[int, str, int]:
@@ -303,8 +300,7 @@ class StreamAddon(Addon):
         try:
             frame = json.loads(event.data)
         except ValueError:
-            st.dropped_frames += 1  # unparseable: cannot be screened, so not sent
-            return []
+            return []  # unparseable: cannot be screened, so not sent
         if not isinstance(frame, dict) or "error" in frame:
             return [event]
         out: list[SseEvent] = []

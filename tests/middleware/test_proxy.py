@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import socket
+from collections.abc import AsyncIterator
 from typing import Any
 
 import aiohttp
@@ -74,28 +75,6 @@ async def test_request_id_generated_and_forwarded(
     assert len(headers["x-request-id"]) == 32
 
 
-async def test_request_id_kept_when_client_sends_one(
-    start_tollgate: StartTollgate, http: aiohttp.ClientSession
-) -> None:
-    echo = TestServer(_echo_app(), host="127.0.0.1")
-    await echo.start_server()
-    try:
-        running = await start_tollgate(str(echo.make_url("")).rstrip("/"))
-        _status, headers, raw = await _post(
-            http,
-            f"{running.url}/v1/chat/completions",
-            chat_body(),
-            {"x-request-id": "client-id-7", "Connection": "keep-alive, X-Hop", "X-Hop": "1"},
-        )
-        seen = json.loads(raw)["headers"]
-        assert headers["x-request-id"] == "client-id-7"
-        assert seen["x-request-id"] == "client-id-7"
-        assert "x-hop" not in seen
-        assert "Connection" not in seen or "X-Hop" not in seen["Connection"]
-    finally:
-        await echo.close()
-
-
 def _echo_app() -> web.Application:
     async def echo(request: web.Request) -> web.Response:
         return web.json_response(
@@ -108,19 +87,40 @@ def _echo_app() -> web.Application:
     return app
 
 
-async def test_upstream_response_headers_relayed_minus_hop_by_hop(
-    start_tollgate: StartTollgate, http: aiohttp.ClientSession
-) -> None:
+@pytest.fixture
+async def echo_tollgate(start_tollgate: StartTollgate) -> AsyncIterator[Running]:
+    """Tollgate in front of an upstream that echoes the headers it received."""
     echo = TestServer(_echo_app(), host="127.0.0.1")
     await echo.start_server()
     try:
-        running = await start_tollgate(str(echo.make_url("")).rstrip("/"))
-        status, headers, _ = await _post(http, f"{running.url}/v1/chat/completions", chat_body())
-        assert status == 200
-        assert headers["X-Upstream"] == "yes"
-        assert "Keep-Alive" not in headers
+        yield await start_tollgate(str(echo.make_url("")).rstrip("/"))
     finally:
         await echo.close()
+
+
+async def test_request_id_kept_when_client_sends_one(
+    echo_tollgate: Running, http: aiohttp.ClientSession
+) -> None:
+    _status, headers, raw = await _post(
+        http,
+        f"{echo_tollgate.url}/v1/chat/completions",
+        chat_body(),
+        {"x-request-id": "client-id-7", "Connection": "keep-alive, X-Hop", "X-Hop": "1"},
+    )
+    seen = json.loads(raw)["headers"]
+    assert headers["x-request-id"] == "client-id-7"
+    assert seen["x-request-id"] == "client-id-7"
+    assert "x-hop" not in seen
+    assert "x-hop" not in seen.get("connection", "").lower()
+
+
+async def test_upstream_response_headers_relayed_minus_hop_by_hop(
+    echo_tollgate: Running, http: aiohttp.ClientSession
+) -> None:
+    status, headers, _ = await _post(http, f"{echo_tollgate.url}/v1/chat/completions", chat_body())
+    assert status == 200
+    assert headers["X-Upstream"] == "yes"
+    assert "Keep-Alive" not in headers
 
 
 async def test_upstream_error_passed_through_with_status(
