@@ -14,6 +14,7 @@ import codecs
 import re
 import urllib.parse
 from dataclasses import dataclass
+from functools import lru_cache
 
 __all__ = ["Payload", "decode_payloads", "decode_tags"]
 
@@ -112,7 +113,10 @@ def _rot13(text: str) -> str | None:
     return decoded if after >= 3 and after >= 3 * max(before, 1) else None
 
 
-def _scan_once(text: str, max_chars: int) -> list[Payload]:
+# Pure and called twice per text (the runner's decoding, then the obfuscation
+# detector's own): a small memo halves a stream window's decoding cost.
+@lru_cache(maxsize=256)
+def _scan_once(text: str, max_chars: int) -> tuple[Payload, ...]:
     found: list[Payload] = []
     for regex, decoder, name in (
         (_B64_RE, _b64, "base64"),
@@ -136,7 +140,7 @@ def _scan_once(text: str, max_chars: int) -> list[Payload]:
     rot = _rot13(text) if len(text) <= max_chars else None
     if rot is not None:
         found.append(Payload(0, len(text), "rot13", rot, aligned=True))
-    return found
+    return tuple(found)
 
 
 def decode_payloads(

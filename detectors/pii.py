@@ -77,6 +77,10 @@ _PRECHECK = re.compile(
     r"|\b(?=[A-Za-z]*\d)(?=\d*[A-Za-z])[A-Za-z0-9]{8,}\b"
 )
 
+# Every _PRECHECK alternative needs one of these (an IPv6 shape needs colons):
+# one cheap scan rules most prose out.
+_GATE = re.compile(r"[@:\d]")
+
 
 class PiiDetector:
     """presidio-backed PII detector (see the module docstring for options)."""
@@ -182,7 +186,7 @@ class PiiDetector:
         The runner runs the detector in place (not on a worker) when this is
         false; ``detect`` itself returns nothing for such text.
         """
-        if self.ner_model is not None or _PRECHECK.search(text):
+        if self.ner_model is not None or (_GATE.search(text) and _PRECHECK.search(text)):
             return True
         return any(rx.search(text) for rx in self._custom_res)
 

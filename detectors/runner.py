@@ -215,6 +215,37 @@ class DetectorSet:
                 await asyncio.gather(*(self._run_async(plan, n, ix) for n, ix in away.items()))
         return self._finish(plan, text, names)
 
+    def finds_nothing(self, text: str, names: Collection[str]) -> bool:
+        """Whether a scan of ``text`` with ``names`` would certainly find nothing.
+
+        A cheap pre-check for stream windows: ``text`` is normalised and
+        decoded once, cheap detectors run on it here, CPU-heavy ones answer
+        through their ``might_match`` (on the text and every decoded payload).
+        Uncached and unobserved; False on any doubt (an unknown name, a heavy
+        detector without ``might_match``, an error, a text the runner would
+        split into chunks), so a caller scans whenever this says False.
+        """
+        if len(text) > self._segment[0] or not self._warmed:
+            return False
+        chunk = prepare(text, self._decode)
+        for name in names:
+            detector = self._detectors.get(name)
+            if detector is None:
+                return False
+            try:
+                if detector.cpu_heavy:
+                    check = getattr(detector, "might_match", None)
+                    if check is None:
+                        return False
+                    views = (chunk.norm, *(n for _, n in chunk.payloads))
+                    if any(check(view_of(n, detector)) for n in views):
+                        return False
+                elif detect_chunk(name, detector, chunk):
+                    return False
+            except Exception:
+                return False  # the full scan reports it
+        return True
+
     def scan_sync(self, text: str, names: Collection[str]) -> ScanResult:
         """Blocking :meth:`scan` for CLI tools and benchmarks (not on an event loop).
 

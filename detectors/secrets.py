@@ -37,6 +37,9 @@ _PHRASE = re.compile(
     r"(?i)\b(?:password|passwd|passcode|api[ _-]?key|secret key|access token|token)"
     r"\s+(?:is|was|=|:)\s+[\"'`]?(?P<value>\S{6,128}?)[\"'`]?(?=[\s.,;!?]*(?:\s|$))"
 )
+#: Every ``_ASSIGN`` match holds one of these; every ``_PHRASE`` match one of the hints.
+_ASSIGN_HINT = re.compile(r"[=:]|[\"'],")
+_PHRASE_HINTS = ("pass", "api", "secret key", "token")
 _SECRET_WORDS = frozenset(
     [
         "key",
@@ -145,7 +148,7 @@ class SecretsDetector:
         # than a generator per rule on the short windows streams send.
         present = {k for k in self._keywords if k in lower}
         for rule in self._rules:
-            if rule.keywords and present.isdisjoint(rule.keywords):
+            if rule.keywords and (not present or present.isdisjoint(rule.keywords)):
                 continue
             for m in rule.regex.finditer(text):
                 group = "secret" if "secret" in rule.regex.groupindex else 0
@@ -166,7 +169,10 @@ class SecretsDetector:
         def free(s: int, e: int) -> bool:
             return not any(s < te and ts < e for ts, te in taken)
 
-        for m in _ASSIGN.finditer(text):
+        # Both patterns need a literal the text rarely has: test for it first
+        # (a stream screens every few words, and prose has neither).
+        assigns = _ASSIGN.finditer(text) if _ASSIGN_HINT.search(text) else ()
+        for m in assigns:
             s, e = m.span("value")
             if (
                 _names_secret(m.group("name"))
@@ -175,7 +181,9 @@ class SecretsDetector:
             ):
                 out.append(Finding("secret.generic_assignment", 0.7, s, e, self.name))
                 taken.append((s, e))
-        for m in _PHRASE.finditer(text):
+        folded = text.casefold()
+        phrases = _PHRASE.finditer(text) if any(w in folded for w in _PHRASE_HINTS) else ()
+        for m in phrases:
             s, e = m.span("value")
             value = m.group("value")
             if free(s, e) and not looks_placeholder(value) and re.search(r"[\d\W_]", value):

@@ -190,6 +190,15 @@ class PatternNode:
                     spans.append(Span(start, end, self.kind, 1.0))
         return tuple(spans) if len(spans) >= self.min_count else None
 
+    def matches(self, inp: SegmentInput) -> bool:
+        """Whether any pattern has a non-empty match (cheaper than :meth:`test`)."""
+        view = inp.view(fold=self.fold)
+        for pattern in self.patterns:
+            for m in pattern.finditer(view.text):
+                if m.end() > m.start():
+                    return True
+        return False
+
     def hold_from(self, inp: SegmentInput) -> int | None:
         """Original index of the earliest (partial) match touching the end of the text."""
         view = inp.view(fold=self.fold)

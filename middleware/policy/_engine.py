@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 from middleware.adapters import Segment
 from middleware.policy._compile import CompiledRule, compile_rules, longest_match
-from middleware.policy._conditions import RequestFacts, SegmentInput
+from middleware.policy._conditions import PatternNode, RequestFacts, SegmentInput
 from middleware.policy._decision import (
     Decision,
     FindingSummary,
@@ -32,6 +32,8 @@ from middleware.policy._sources import FindingSource, ScanOutcome, SourceResult
 __all__ = ["PolicyEngine", "segment_direction"]
 
 _EMPTY = SourceResult()
+_QuietKey = tuple[RequestFacts, str, str | None, frozenset[str] | None]
+_QuietPlan = tuple[tuple[PatternNode, ...] | None, frozenset[str]]
 
 
 def segment_direction(segment: Segment, direction: str) -> str:
@@ -64,6 +66,7 @@ class PolicyEngine:
         self.max_match_chars = longest_match(rules)
         self._live_memo: dict[tuple[RequestFacts, dt.date], list[CompiledRule]] = {}
         self._excepted_memo: dict[tuple[RequestFacts, dt.date], tuple[str, ...]] = {}
+        self._quiet_memo: dict[tuple[_QuietKey, dt.date], _QuietPlan] = {}
         self.by_id: Mapping[str, CompiledRule] = {r.id: r for r in rules}
 
     @classmethod
@@ -196,6 +199,66 @@ class PolicyEngine:
                 self._excepted_memo.clear()
             self._excepted_memo[key] = found
         return found
+
+    def quiet(
+        self,
+        text: str,
+        direction: str,
+        facts: RequestFacts | Mapping[str, object],
+        *,
+        role: str | None = "assistant",
+        detectors: Collection[str] | None = None,
+        today: dt.date | None = None,
+    ) -> bool:
+        """Whether :meth:`evaluate` of one ``text`` segment would decide nothing.
+
+        True only when it provably would: no rule of ``direction`` holds on a
+        text with no pattern match and no finding (e.g. no ``not`` rule, no
+        fact-only rule), no inline pattern of those rules matches ``text``,
+        and the source's pre-check (:class:`PrecheckSource`) rules out every
+        detector they need (restricted to ``detectors`` as in
+        :meth:`evaluate`). False means "evaluate to know". A stream screener
+        asks this per window and evaluates only windows that are not quiet.
+        """
+        f = _facts(facts)
+        key = (f, direction, role, None if detectors is None else frozenset(detectors))
+        day = today or dt.datetime.now(dt.UTC).date()
+        memo = self._quiet_memo.get((key, day))
+        if memo is None:
+            memo = self._quiet_plan(f, direction, role, key[3], day)
+            if len(self._quiet_memo) >= 1024:
+                self._quiet_memo.clear()
+            self._quiet_memo[(key, day)] = memo
+        patterns, names = memo
+        if patterns is None:
+            return False
+        inp = SegmentInput(text, role, (), f)
+        if any(node.matches(inp) for node in patterns):
+            return False
+        if not names:
+            return True
+        check = getattr(self.source, "finds_nothing", None)
+        return check is not None and bool(check(text, names))
+
+    def _quiet_plan(
+        self,
+        facts: RequestFacts,
+        direction: str,
+        role: str | None,
+        only: frozenset[str] | None,
+        day: dt.date,
+    ) -> tuple[tuple[PatternNode, ...] | None, frozenset[str]]:
+        """The patterns and detectors :meth:`quiet` checks (``None``: never quiet)."""
+        segment = Segment(role or "assistant", "", 0, (), "content", 0)
+        plan = self._plan([segment], direction, facts, day, only)
+        names = plan.names[0]
+        if not names <= self.available:
+            return None, names  # unavailable detectors decide fail-open/closed
+        empty = self._decide(plan, direction, facts, [_EMPTY])
+        if empty.matches or empty.monitored or empty.failed:
+            return None, names
+        patterns = tuple(node for rule in plan.rules[0] for node in rule.patterns)
+        return patterns, names
 
     def hold_from(
         self,

@@ -26,6 +26,7 @@ __all__ = [
     "EXPECTED_DETECTORS",
     "FindingSource",
     "NoDetectors",
+    "PrecheckSource",
     "ScanOutcome",
     "SourceResult",
     "build_source",
@@ -71,6 +72,20 @@ class FindingSource(Protocol):
 
     def scan_sync(self, text: str, names: Collection[str]) -> ScanOutcome:
         """Blocking ``scan`` for tools (never on the event loop)."""
+        ...
+
+
+class PrecheckSource(Protocol):
+    """A :class:`FindingSource` that can also rule a text out cheaply.
+
+    ``finds_nothing(text, names)`` is True only when a scan of ``text`` with
+    ``names`` would certainly return no findings and no failures; False means
+    "scan to know". A stream screener calls it on every window and scans only
+    when it says False.
+    """
+
+    def finds_nothing(self, text: str, names: Collection[str]) -> bool:
+        """See the class docstring."""
         ...
 
 

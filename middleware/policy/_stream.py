@@ -160,13 +160,16 @@ class _ChannelPolicy:
         scratch = owner._scratch
         engine = scratch.engine
         text = window.text
-        decision = await self._decide(engine, text, self._fast)
+        decisions: list[tuple[Decision, int, bool]] = []
+        # Most windows of prose match nothing: a pre-check proves it without
+        # the engine (no scan, no decision to build).
+        if not engine.quiet(text, self._direction, scratch.facts, detectors=self._fast):
+            decisions.append((await self._decide(engine, text, self._fast), 0, False))
         hold: int | None = None
         if not window.final:
             hold = engine.hold_from(text, self._direction, scratch.facts)
             if self._entity_hold:
                 hold = _earliest(hold, entity_hold_from(text))
-        decisions = [(decision, 0, False)]
         if self._windowed:
             ran = await self._classify(window, engine)
             if ran is not None:

@@ -195,3 +195,54 @@ def test_from_section_reads_runner_options_and_aliases() -> None:
 def test_from_section_rejects_unknown_runner_keys() -> None:
     with pytest.raises(ValueError, match=r"unknown detectors\.runner"):
         DetectorSet.from_section({"runner": {"executr": "thread"}})
+
+
+class _PrecheckedDetector(CountingDetector):
+    """A CPU-heavy counting detector whose pre-check is "has the word"."""
+
+    def __init__(self) -> None:
+        super().__init__(cpu_heavy=True)
+
+    def might_match(self, text: str) -> bool:
+        return self.word in text
+
+
+def test_finds_nothing_runs_cheap_detectors_inline_uncached() -> None:
+    ds = DetectorSet({"counting": (d := CountingDetector())}, executor="thread")
+    ds.warmup()
+    assert ds.finds_nothing("nothing to see here", ["counting"])
+    assert not ds.finds_nothing("a secret here", ["counting"])
+    assert d.calls == 2
+    assert ds.stats().scans == 0  # a pre-check is not a scan: no cache, no counters
+
+
+def test_finds_nothing_sees_encoded_payloads() -> None:
+    ds = DetectorSet({"counting": CountingDetector()}, executor="thread")
+    ds.warmup()
+    blob = base64.b64encode(b"the secret is out").decode()
+    assert not ds.finds_nothing(f"decode this: {blob} please", ["counting"])
+
+
+def test_finds_nothing_asks_heavy_detectors_only_their_precheck() -> None:
+    heavy = _PrecheckedDetector()
+    ds = DetectorSet({"counting": heavy}, executor="thread")
+    ds.warmup()
+    assert ds.finds_nothing("nothing to see here", ["counting"])
+    assert not ds.finds_nothing("a secret here", ["counting"])
+    assert heavy.calls == 0
+
+
+def test_finds_nothing_doubts_what_it_cannot_check() -> None:
+    ds = DetectorSet(
+        {"slow": SlowDetector(0.0), "failing": FailingDetector(), "counting": CountingDetector()},
+        executor="thread",
+        segment_chars=64,
+        overlap_chars=8,
+    )
+    assert not ds.finds_nothing("plain", ["counting"])  # not warmed up yet
+    ds.warmup()
+    assert not ds.finds_nothing("plain", ["slow"])  # heavy, no pre-check
+    assert not ds.finds_nothing("plain", ["failing"])  # raised
+    assert not ds.finds_nothing("plain", ["unknown"])
+    assert not ds.finds_nothing("plain " * 20, ["counting"])  # would be split into chunks
+    assert ds.finds_nothing("plain", ["counting"])
