@@ -140,6 +140,50 @@ CUES: tuple[Cue, ...] = (
         r"sentence|excerpt|section)\b",
     ),
     _c(
+        "override_ref",
+        "injection",
+        r"\b(ignore|disregard|forget|skip|overlook|neglect)\s+(all\s+|everything\s+)?(of\s+)?"
+        r"(the\s+|that\s+|this\s+|my\s+|your\s+)?(above|previous|prior|preceding|earlier|"
+        r"foregoing|said|that|this|it|resume|function|document|email|text|article|table|code|"
+        r"content|data|context|question|task|request|input|page|passage|message)\b[^.\n]{0,30}"
+        r"\b(and|then|instead)\s+(\w+\s+){0,2}?(state|say|tell|print|output|write|respond|reply|"
+        r"answer|claim|report|return|display|repeat|give|provide|list|send|show|reveal|do)\b",
+    ),
+    _c(
+        "foreign_override",
+        "injection",
+        # "Ignore (all) previous instructions" in the languages attacks are most
+        # often translated into (Spanish, French, German, Italian, Portuguese,
+        # Russian, Chinese, Japanese, Korean, Arabic).
+        r"\b(ignora|olvida|omite|descarta|ignorez|oubliez|ignore[rz]?|oublie|ignorier\w*|vergiss|"
+        r"vergessen sie|dimentica|esque[çc]a)\w*\s+[^.\n]{0,30}\b(instrucciones|indicaciones|"
+        r"reglas|instructions|consignes|r[èe]gles|anweisungen|regeln|befehle|istruzioni|regole|"
+        r"instru[çc][õo]es|regras)\b|\bignorez\b|\bignoriere\b|"
+        r"(игнорируй|проигнорируй|забудь)\w*|忽略|无视|無視|指示を忘れ|무시|تجاهل",
+    ),
+    _c(
+        "authority_claim",
+        "injection",
+        r"\b(i am|i'm|this is)\s+(your|the|an?)\s+(developer|administrator|admin|creator|owner|"
+        r"god|operator|supervisor)\b|\byou must (listen to|obey|follow) (me|my)\b|\b(security|"
+        r"admin|administrator|developer|system|emergency|debug|training data)\s+override\b|"
+        r"\boverride (mode|code|protocol)\b|\bnow entering\b",
+    ),
+    _c(
+        "secret_ask",
+        "injection",
+        r"\b(what('s| is| was)|tell me|give me|share|reveal|confirm|provide|send|spell|type|write|"
+        r"print|show|say|repeat|disclose)\b[^.\n?]{0,40}\b(your|the)\s+(secret\s+)?(password|"
+        r"passcode|secret (key|word|code)|api key|access code|pin code)\b",
+    ),
+    _c(
+        "steer_counterfactual",
+        "injection",
+        r"\b(let's|let us|we (might|could|should|will|can))\s+(say|state|pretend|assume|claim|"
+        r"admit)\b|\bconsider the (output|answer|result) (as|to be)\b|\b(state|say|print|claim|"
+        r"report) (that|the following)\b",
+    ),
+    _c(
         "persona",
         "jailbreak",
         r"\b(you are (now|going to|about to)|from now on|act as|acting as|pretend (to be|you are|"

@@ -58,6 +58,11 @@ JAILBREAK_CUE_WEIGHTS: dict[str, float] = {
 INJECTION_CUE_WEIGHTS: dict[str, float] = {
     "override": 3.0,
     "override_task": 2.5,
+    "override_ref": 3.0,
+    "foreign_override": 3.0,
+    "authority_claim": 2.0,
+    "secret_ask": 3.0,
+    "steer_counterfactual": 0.8,
     "hidden_comment": 2.0,
     "new_instructions": 2.0,
     "extraction": 2.0,
@@ -82,6 +87,7 @@ STEERING_CUES = (
     "instead",
     "exfil",
     "hidden_comment",
+    "steer_counterfactual",
 )
 DATA_STEERING_BONUS = 2.0
 

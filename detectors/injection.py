@@ -48,11 +48,23 @@ __all__ = [
 
 #: Finer kinds and the structural cues that name them.
 FINE_KINDS: Mapping[str, tuple[str, ...]] = {
-    "injection.override": ("override", "override_task", "new_instructions", "instead"),
-    "injection.prompt_extraction": ("extraction", "system_prompt", "credential_ask"),
-    "injection.role_override": ("role_tag", "mode_switch", "addressed_ai"),
+    "injection.override": (
+        "override",
+        "override_task",
+        "override_ref",
+        "foreign_override",
+        "new_instructions",
+        "instead",
+    ),
+    "injection.prompt_extraction": ("extraction", "secret_ask", "system_prompt", "credential_ask"),
+    "injection.role_override": ("role_tag", "mode_switch", "authority_claim", "addressed_ai"),
     "injection.exfiltration": ("exfil",),
-    "injection.payload_insertion": ("insert_payload", "reply_steer", "hidden_comment"),
+    "injection.payload_insertion": (
+        "insert_payload",
+        "reply_steer",
+        "steer_counterfactual",
+        "hidden_comment",
+    ),
 }
 _CUES = {c.name: c.pattern for c in CUES}
 #: Injection cues specific enough to let the learned score count in full;
@@ -61,7 +73,7 @@ _CUES = {c.name: c.pattern for c in CUES}
 _INJECTION_CUES = frozenset(
     c.name
     for c in CUES
-    if c.family == "injection" and c.name not in {"reply_steer", "instead", "system_prompt"}
+    if c.family == "injection" and c.name not in {"reply_steer", "instead", "system_prompt", "steer_counterfactual"}
 )
 
 #: Factor on the learned score of a text with no injection cue at all.
