@@ -209,7 +209,7 @@ CUES: tuple[Cue, ...] = (
         "jailbreak",
         r"\b(unfiltered|uncensored|amoral|unethical|unrestricted|immoral|unhinged|unlimited|"
         r"limitless|lawless|no-?limits?|uninhibited|boundless|ruthless|unaligned|"
-        r"irresponsible|inappropriate)\b",
+        r"irresponsible|inappropriate)\b|\bdo(es)?( not|n'?t) give a (f\w*|damn|shit)\b",
     ),
     _c(
         "never_refuse",
@@ -230,7 +230,8 @@ CUES: tuple[Cue, ...] = (
         r"characters|entities|personas|personalities|ai models)\b|\bopposite (personality|"
         r"response|answer|of (what|how))\b|^\s*\W{0,3}(aligned|unaligned|classic|jailbroken|"
         r"filtered|unfiltered)\W{0,3}\s*:|"
-        r"\[?(🔒|🔓|classic|jailbreak|normal|developer mode) ?(output|response)?\]|🔓|😈",
+        r"\[?(🔒|🔓|classic|jailbreak|normal|developer mode) ?(output|response)?\]|🔓|😈|"
+        r"\b(output|write|say|respond with|start with)\s+\W?(aligned|unaligned)\b",
     ),
     _c(
         "profanity",
@@ -273,6 +274,24 @@ CUES: tuple[Cue, ...] = (
         r"\b(do not|don'?t|never|without|no)\s+(include|add|say|use|mention|give|any|adding|giving)?"  # noqa: E501
         r"\s*[^.\n]{0,20}\b(warnings?|disclaimers?|apolog\w*|sorry|caveats?|moraliz\w*|moralis\w*|"
         r"lectur\w*|ethical (concerns|considerations))\b",
+    ),
+    _c(
+        "format_control",
+        "jailbreak",
+        r"\b(for|in|with|before|after|to) (each|every) (one of your |of your )?(response|reply|"
+        r"answer|prompt|message|output|question)s?\b",
+    ),
+    _c(
+        "not_allowed",
+        "jailbreak",
+        r"\b(not allowed|forbidden|prohibited|never allowed|not permitted) to (say|mention|refuse|"
+        r"decline|break|admit|remind|tell|warn)\b",
+    ),
+    _c(
+        "detail_demand",
+        "jailbreak",
+        r"\b(extremely|highly|incredibly|excessively|insanely) detailed\b|\bexact and precise\b|"
+        r"\bavoid (generali[sz]ations|vagueness)\b",
     ),
     _c(
         "howto",

@@ -8,6 +8,9 @@ text and its windows):
   (``injection_heuristic``: overrides, prompt extraction, role tags...);
 * ``injection.indirect`` -- a passage inside a longer text (a document, an email,
   a tool result) scores higher than the whole: an injection planted in data;
+  this includes a line inside text that reads as data which asks the assistant
+  for a task or steers its answer (``planted_requests``: BIPIA's task hijacking,
+  "append the following code to your implementation");
 * finer kinds, emitted alongside when their structural cue occurs in the text:
   ``injection.override`` (ignore previous instructions...),
   ``injection.prompt_extraction`` (reveal the system prompt / the secret),
@@ -26,8 +29,13 @@ from collections.abc import Mapping
 from typing import Any
 
 from detectors._base import Finding
-from detectors._learned_cues import CUES, looks_like_data
-from detectors._learned_heuristics import INJECTION_ANCHORS, injection_heuristic
+from detectors._learned_cues import CUES, cue_counts, looks_like_data
+from detectors._learned_heuristics import (
+    INJECTION_ANCHORS,
+    PLANTED_REQUEST_RAW,
+    injection_heuristic,
+    planted_requests,
+)
 from detectors._learned_model import Artifact, calibrate
 from detectors._learned_regex import lowered
 from detectors._learned_registry import register_learned
@@ -117,6 +125,17 @@ class InjectionDetector:
             heur = calibrate(injection_heuristic(span.cues, in_data and i > 0), INJECTION_ANCHORS)
             if heur > score:
                 score, start, end, windowed = heur, span.start, span.end, i > 0
+        planted = planted_requests(text) if in_data else []
+        if planted:
+            # A task for the assistant on its own line inside an email, table or
+            # code: an instruction planted in data (indirect by construction).
+            p_start, p_end = planted[0]
+            raw = PLANTED_REQUEST_RAW + injection_heuristic(
+                cue_counts(text[p_start:p_end]), in_data=True
+            )
+            heur = calibrate(raw, INJECTION_ANCHORS)
+            if heur > score:
+                score, start, end, windowed = heur, p_start, p_end, True
         if score < self._floor:
             return []
         kind = "injection.indirect" if windowed else "injection.direct"
