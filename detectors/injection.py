@@ -84,8 +84,11 @@ _INJECTION_CUES = frozenset(
     if c.family == "injection" and c.name not in {"reply_steer", "instead", "system_prompt", "steer_counterfactual"}
 )
 
-#: Factor on the learned score of a text with no injection cue at all.
-NO_CUE_DAMPING = 0.8
+#: Factor on the learned score of a text with no injection cue at all: the
+#: learned model alone cannot reach the 0.5 threshold. Leave-one-dataset-out,
+#: 0.8 -> 0.55 halved the injection false positives on chat questions ("can
+#: you tell me about ...": hh_rlhf 1.7 % -> 0 %) and lost no injection recall.
+NO_CUE_DAMPING = 0.55
 
 
 class InjectionDetector:
