@@ -159,7 +159,9 @@ CUES: tuple[Cue, ...] = (
         r"vergessen sie|dimentica|esque[çc]a)\w*\s+[^.\n]{0,30}\b(instrucciones|indicaciones|"
         r"reglas|instructions|consignes|r[èe]gles|anweisungen|regeln|befehle|istruzioni|regole|"
         r"instru[çc][õo]es|regras)\b|\bignorez\b|\bignoriere\b|"
-        r"(игнорируй|проигнорируй|забудь)\w*|忽略|无视|無視|指示を忘れ|무시|تجاهل",
+        # The lookahead skips ASCII positions fast (this cue runs on every text).
+        r"(?=[\u0400-\u04ff\u0600-\u06ff\u3040-\u30ff\u4e00-\u9fff\uac00-\ud7af])"
+        r"(игнорируй|проигнорируй|забудь|忽略|无视|無視|指示を忘れ|무시|تجاهل)",
     ),
     _c(
         "authority_claim",
@@ -231,7 +233,7 @@ CUES: tuple[Cue, ...] = (
         r"response|answer|of (what|how))\b|^\s*\W{0,3}(aligned|unaligned|classic|jailbroken|"
         r"filtered|unfiltered)\W{0,3}\s*:|"
         r"\[?(🔒|🔓|classic|jailbreak|normal|developer mode) ?(output|response)?\]|🔓|😈|"
-        r"\b(output|write|say|respond with|start with)\s+\W?(aligned|unaligned)\b",
+        r"output\s+\W?(un)?aligned\b",
     ),
     _c(
         "profanity",
