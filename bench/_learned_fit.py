@@ -85,7 +85,7 @@ class FittedModel:
 
 
 #: Per detector: inverse regularisation ``C`` and the off-topic penalty (margin
-#: units subtracted from spans that name no harmful topic or protected group).
+#: units subtracted from spans that name no harmful topic).
 #: Misuse: a harmful request nearly always names its harm, and without the gate
 #: the model flagged everyday how-to questions ("how do I groom a dog") of chat
 #: sets it had not seen; measured in bench/results/learned.json.

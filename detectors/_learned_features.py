@@ -157,8 +157,11 @@ def span_cues(a: Analysis, start: int, end: int) -> dict[str, int]:
 
 
 def span_topical(a: Analysis, start: int, end: int) -> bool:
-    """Whether the span ``[start, end)`` names a harmful topic or a protected group."""
-    return bool(_slice(a.topic_at, start, end)) or bool(_slice(a.group_at, start, end))
+    """Whether the span ``[start, end)`` names a harmful topic of the taxonomy lexicons.
+
+    Protected groups do not count: "a Mexican breakfast burrito" names one.
+    """
+    return bool(_slice(a.topic_at, start, end))
 
 
 def span_vector(a: Analysis, start: int, end: int) -> SparseVec:

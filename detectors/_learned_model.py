@@ -74,9 +74,9 @@ class LinearModel:
     scale: float
     bias: float
     anchors: tuple[tuple[float, float], ...]
-    #: Subtracted from the margin of a span that names no harmful topic and no
-    #: protected group (a cascade gate; 0 = no gate). The calibration anchors
-    #: were computed on gated margins.
+    #: Subtracted from the margin of a span that names no harmful topic (a
+    #: cascade gate; 0 = no gate). The calibration anchors were computed on
+    #: gated margins.
     off_topic_penalty: float = 0.0
 
     def margin(self, vec: SparseVec, topical: bool = True) -> float:

@@ -51,8 +51,8 @@ class SpanFeatures:
     end: int
     vec: SparseVec
     cues: Mapping[str, int]
-    #: Whether the span names a harmful topic or a protected group (the gate
-    #: of :attr:`LinearModel.off_topic_penalty`).
+    #: Whether the span names a harmful topic (the gate of
+    #: :attr:`LinearModel.off_topic_penalty`).
     topical: bool = True
 
 

@@ -7,7 +7,7 @@ scoring span. Categories without labelled data to check them against
 (``specialized_advice``, ``code_interpreter_abuse``) are not emitted.
 
 The model is gated: a span that names no harmful topic of the taxonomy
-lexicons and no protected group loses ``off_topic_penalty`` margin units (an
+lexicons loses ``off_topic_penalty`` margin units (an
 everyday how-to question is not misuse however it is phrased); the calibration
 was computed on the gated margins.
 
