@@ -299,14 +299,20 @@ CUES: tuple[Cue, ...] = (
         "howto",
         "misuse",
         r"\b(how (to|do|can|could|would|should) (i|you|we|one|someone|people)?|ways? to|best way|"
-        r"steps? (to|for)|step.by.step|instructions (for|on|to)|guide (to|on|for)|tutorial)\b",
+        r"steps? (to|for)|step.by.step|instructions (for|on|to)|guide (to|on|for)|tutorial|"
+        r"most (effective|efficient|reliable)|easiest way|quickest way|effective (methods?|ways?|"
+        r"techniques?|tactics|strategies)|detailed (guide|instructions|plan|steps|manual)|"
+        r"(write|create|give me|outline|develop|draft) (a|an|me a) (guide|tutorial|manual|plan|"
+        r"script|playbook|recipe))\b",
     ),
     _c(
         "covert",
         "misuse",
         r"\b(without (getting caught|being (caught|detected|noticed|traced)|anyone (knowing|noticing)|"  # noqa: E501
         r"leaving (a )?trace)|undetect\w*|untraceable|get away with|evade|avoid (detection|getting "
-        r"caught|the police))\b",
+        r"caught|the police)|secretly|covertly|discreetly|without (them|him|her|anyone|my \w+) "
+        r"(knowing|noticing|finding out)|anonymously|cover (my|our|your) tracks|destroy\w* (the )?"
+        r"evidence|no one (will|would) (know|find out))\b",
     ),
     _c(
         "target",
