@@ -81,7 +81,8 @@ _CUES = {c.name: c.pattern for c in CUES}
 _INJECTION_CUES = frozenset(
     c.name
     for c in CUES
-    if c.family == "injection" and c.name not in {"reply_steer", "instead", "system_prompt", "steer_counterfactual"}
+    if c.family == "injection"
+    and c.name not in {"reply_steer", "instead", "system_prompt", "steer_counterfactual"}
 )
 
 #: Factor on the learned score of a text with no injection cue at all: the
