@@ -19,7 +19,7 @@ from detectors._learned_features import DIM_BITS
 from detectors._learned_model import ANCHOR_QUANTILES, ANCHOR_SCORES, quantise
 from detectors._learned_runtime import compute_spans
 
-__all__ = ["DETECTORS", "FeatureBank", "FittedModel", "fit_all", "fit_model"]
+__all__ = ["DETECTORS", "SETTINGS", "FeatureBank", "FittedModel", "fit_all", "fit_model"]
 
 DETECTORS = ("misuse", "injection", "jailbreak")
 SEED = 20240611
@@ -32,21 +32,29 @@ class FeatureBank:
         self.examples = list(examples)
         rows, owners = [], []
         full = []
+        full_topical, win_topical = [], []
         for i, ex in enumerate(self.examples):
             spans = compute_spans(ex.text)  # exactly what the run time scores
             full.append(spans[0].vec)
+            full_topical.append(spans[0].topical)
             for span in spans[1:]:
                 rows.append(span.vec)
                 owners.append(i)
+                win_topical.append(span.topical)
         self.full = _csr(full)
         self.win = _csr(rows)
         self.owner = np.asarray(owners, dtype=np.int64)
+        self.full_topical = np.asarray(full_topical, dtype=bool)
+        self.win_topical = np.asarray(win_topical, dtype=bool)
 
-    def scores(self, coef: np.ndarray, bias: float) -> np.ndarray:
-        """Raw margin per example: max over the whole text and its windows."""
-        out = self.full @ coef + bias
+    def scores(self, coef: np.ndarray, bias: float, penalty: float = 0.0) -> np.ndarray:
+        """Raw margin per example: max over the whole text and its windows.
+
+        ``penalty`` is subtracted from spans without a topic (``off_topic_penalty``).
+        """
+        out = self.full @ coef + bias - penalty * ~self.full_topical
         if self.win.shape[0]:
-            wm = self.win @ coef + bias
+            wm = self.win @ coef + bias - penalty * ~self.win_topical
             np.maximum.at(out, self.owner, wm)
         return np.asarray(out)
 
@@ -73,6 +81,19 @@ class FittedModel:
     coef: np.ndarray
     bias: float
     anchors: tuple[tuple[float, float], ...]
+    off_topic_penalty: float = 0.0
+
+
+#: Per detector: inverse regularisation ``C`` and the off-topic penalty (margin
+#: units subtracted from spans that name no harmful topic).
+#: Misuse: a harmful request nearly always names its harm, and without the gate
+#: the model flagged everyday how-to questions ("how do I groom a dog") of chat
+#: sets it had not seen; measured in bench/results/learned.json.
+SETTINGS: dict[str, tuple[float, float]] = {
+    "misuse": (16.0, 2.0),
+    "injection": (4.0, 0.0),
+    "jailbreak": (4.0, 0.0),
+}
 
 
 def _sample_weights(examples: Sequence[Example], mask: np.ndarray, y: np.ndarray) -> np.ndarray:
@@ -96,8 +117,12 @@ def fit_model(
     train: np.ndarray,
     calib: np.ndarray,
     c: float = 4.0,
+    penalty: float = 0.0,
 ) -> FittedModel:
-    """Fit ``detector`` on the ``train`` mask and calibrate on benign rows of ``calib``."""
+    """Fit ``detector`` on the ``train`` mask and calibrate on benign rows of ``calib``.
+
+    ``penalty``: the off-topic penalty, applied before calibration.
+    """
     exs = bank.examples
     labels = np.asarray([-1 if (v := e.label(detector)) is None else v for e in exs])
     mask = train & (labels >= 0)
@@ -118,10 +143,10 @@ def fit_model(
     raw_q, scale = quantise(lr.coef_.ravel().tolist())
     coef = np.frombuffer(raw_q, dtype=np.int8).astype(np.float64) * scale
     bias = float(lr.intercept_[0])
-    raw = bank.scores(coef, bias)
+    raw = bank.scores(coef, bias, penalty)
     neg = raw[calib & (labels == 0)]
     anchors = calibration_anchors(neg)
-    return FittedModel(detector, coef, bias, anchors)
+    return FittedModel(detector, coef, bias, anchors, penalty)
 
 
 def calibration_anchors(benign_raw: np.ndarray) -> tuple[tuple[float, float], ...]:
@@ -141,4 +166,4 @@ def calibration_anchors(benign_raw: np.ndarray) -> tuple[tuple[float, float], ..
 
 def fit_all(bank: FeatureBank, train: np.ndarray, calib: np.ndarray) -> dict[str, FittedModel]:
     """Fit the three detector models on one training mask."""
-    return {d: fit_model(bank, d, train, calib) for d in DETECTORS}
+    return {d: fit_model(bank, d, train, calib, *SETTINGS[d]) for d in DETECTORS}

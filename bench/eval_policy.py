@@ -83,12 +83,12 @@ def evaluate(per_set: int | None) -> dict[str, Any]:
         row[2] += any_rule
         positive[name] = any(v == 1 for _, v in ex.labels)
     out: dict[str, Any] = {}
-    for name, (n, enforced, any_rule) in sorted(counts.items()):
+    for name, (n, n_enforced, n_any_rule) in sorted(counts.items()):
         entry: dict[str, Any] = {
             "n": n,
             "kind": "harmful/attack" if positive[name] else "benign",
-            "flagged": round(enforced / n, 4),
-            "flagged_incl_monitor": round(any_rule / n, 4),
+            "flagged": round(n_enforced / n, 4),
+            "flagged_incl_monitor": round(n_any_rule / n, 4),
         }
         if name in TARGETS:
             how, bound = TARGETS[name]

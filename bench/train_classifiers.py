@@ -47,7 +47,9 @@ def train_masks(bank: FeatureBank, exclude: str | None = None) -> tuple[np.ndarr
 
 def _linear(model: FittedModel) -> LinearModel:
     raw, scale = quantise(model.coef.tolist())
-    return LinearModel(model.name, array("b", raw), scale, model.bias, model.anchors)
+    return LinearModel(
+        model.name, array("b", raw), scale, model.bias, model.anchors, model.off_topic_penalty
+    )
 
 
 def artifact_json(models: dict[str, FittedModel], trained_on: dict[str, int]) -> str:

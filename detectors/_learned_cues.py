@@ -140,6 +140,52 @@ CUES: tuple[Cue, ...] = (
         r"sentence|excerpt|section)\b",
     ),
     _c(
+        "override_ref",
+        "injection",
+        r"\b(ignore|disregard|forget|skip|overlook|neglect)\s+(all\s+|everything\s+)?(of\s+)?"
+        r"(the\s+|that\s+|this\s+|my\s+|your\s+)?(above|previous|prior|preceding|earlier|"
+        r"foregoing|said|that|this|it|resume|function|document|email|text|article|table|code|"
+        r"content|data|context|question|task|request|input|page|passage|message)\b[^.\n]{0,30}"
+        r"\b(and|then|instead)\s+(\w+\s+){0,2}?(state|say|tell|print|output|write|respond|reply|"
+        r"answer|claim|report|return|display|repeat|give|provide|list|send|show|reveal|do)\b",
+    ),
+    _c(
+        "foreign_override",
+        "injection",
+        # "Ignore (all) previous instructions" in the languages attacks are most
+        # often translated into (Spanish, French, German, Italian, Portuguese,
+        # Russian, Chinese, Japanese, Korean, Arabic).
+        r"\b(ignora|olvida|omite|descarta|ignorez|oubliez|ignore[rz]?|oublie|ignorier\w*|vergiss|"
+        r"vergessen sie|dimentica|esque[çc]a)\w*\s+[^.\n]{0,30}\b(instrucciones|indicaciones|"
+        r"reglas|instructions|consignes|r[èe]gles|anweisungen|regeln|befehle|istruzioni|regole|"
+        r"instru[çc][õo]es|regras)\b|\bignorez\b|\bignoriere\b|"
+        # The lookahead skips ASCII positions fast (this cue runs on every text).
+        r"(?=[\u0400-\u04ff\u0600-\u06ff\u3040-\u30ff\u4e00-\u9fff\uac00-\ud7af])"
+        r"(игнорируй|проигнорируй|забудь|忽略|无视|無視|指示を忘れ|무시|تجاهل)",
+    ),
+    _c(
+        "authority_claim",
+        "injection",
+        r"\b(i am|i'm|this is)\s+(your|the|an?)\s+(developer|administrator|admin|creator|owner|"
+        r"god|operator|supervisor)\b|\byou must (listen to|obey|follow) (me|my)\b|\b(security|"
+        r"admin|administrator|developer|system|emergency|debug|training data)\s+override\b|"
+        r"\boverride (mode|code|protocol)\b|\bnow entering\b",
+    ),
+    _c(
+        "secret_ask",
+        "injection",
+        r"\b(what('s| is| was)|tell me|give me|share|reveal|confirm|provide|send|spell|type|write|"
+        r"print|show|say|repeat|disclose)\b[^.\n?]{0,40}\b(your|the)\s+(secret\s+)?(password|"
+        r"passcode|secret (key|word|code)|api key|access code|pin code)\b",
+    ),
+    _c(
+        "steer_counterfactual",
+        "injection",
+        r"\b(let's|let us|we (might|could|should|will|can))\s+(say|state|pretend|assume|claim|"
+        r"admit)\b|\bconsider the (output|answer|result) (as|to be)\b|\b(state|say|print|claim|"
+        r"report) (that|the following)\b",
+    ),
+    _c(
         "persona",
         "jailbreak",
         r"\b(you are (now|going to|about to)|from now on|act as|acting as|pretend (to be|you are|"
@@ -165,7 +211,7 @@ CUES: tuple[Cue, ...] = (
         "jailbreak",
         r"\b(unfiltered|uncensored|amoral|unethical|unrestricted|immoral|unhinged|unlimited|"
         r"limitless|lawless|no-?limits?|uninhibited|boundless|ruthless|unaligned|"
-        r"irresponsible|inappropriate)\b",
+        r"irresponsible|inappropriate)\b|\bdo(es)?( not|n'?t) give a (f\w*|damn|shit)\b",
     ),
     _c(
         "never_refuse",
@@ -186,7 +232,8 @@ CUES: tuple[Cue, ...] = (
         r"characters|entities|personas|personalities|ai models)\b|\bopposite (personality|"
         r"response|answer|of (what|how))\b|^\s*\W{0,3}(aligned|unaligned|classic|jailbroken|"
         r"filtered|unfiltered)\W{0,3}\s*:|"
-        r"\[?(🔒|🔓|classic|jailbreak|normal|developer mode) ?(output|response)?\]|🔓|😈",
+        r"\[?(🔒|🔓|classic|jailbreak|normal|developer mode) ?(output|response)?\]|🔓|😈|"
+        r"output\s+\W?(un)?aligned\b",
     ),
     _c(
         "profanity",
@@ -231,17 +278,41 @@ CUES: tuple[Cue, ...] = (
         r"lectur\w*|ethical (concerns|considerations))\b",
     ),
     _c(
+        "format_control",
+        "jailbreak",
+        r"\b(for|in|with|before|after|to) (each|every) (one of your |of your )?(response|reply|"
+        r"answer|prompt|message|output|question)s?\b",
+    ),
+    _c(
+        "not_allowed",
+        "jailbreak",
+        r"\b(not allowed|forbidden|prohibited|never allowed|not permitted) to (say|mention|refuse|"
+        r"decline|break|admit|remind|tell|warn)\b",
+    ),
+    _c(
+        "detail_demand",
+        "jailbreak",
+        r"\b(extremely|highly|incredibly|excessively|insanely) detailed\b|\bexact and precise\b|"
+        r"\bavoid (generali[sz]ations|vagueness)\b",
+    ),
+    _c(
         "howto",
         "misuse",
         r"\b(how (to|do|can|could|would|should) (i|you|we|one|someone|people)?|ways? to|best way|"
-        r"steps? (to|for)|step.by.step|instructions (for|on|to)|guide (to|on|for)|tutorial)\b",
+        r"steps? (to|for)|step.by.step|instructions (for|on|to)|guide (to|on|for)|tutorial|"
+        r"most (effective|efficient|reliable)|easiest way|quickest way|effective (methods?|ways?|"
+        r"techniques?|tactics|strategies)|detailed (guide|instructions|plan|steps|manual)|"
+        r"(write|create|give me|outline|develop|draft) (a|an|me a) (guide|tutorial|manual|plan|"
+        r"script|playbook|recipe))\b",
     ),
     _c(
         "covert",
         "misuse",
         r"\b(without (getting caught|being (caught|detected|noticed|traced)|anyone (knowing|noticing)|"  # noqa: E501
         r"leaving (a )?trace)|undetect\w*|untraceable|get away with|evade|avoid (detection|getting "
-        r"caught|the police))\b",
+        r"caught|the police)|secretly|covertly|discreetly|without (them|him|her|anyone|my \w+) "
+        r"(knowing|noticing|finding out)|anonymously|cover (my|our|your) tracks|destroy\w* (the )?"
+        r"evidence|no one (will|would) (know|find out))\b",
     ),
     _c(
         "target",

@@ -42,6 +42,7 @@ __all__ = [
     "analyse",
     "featurise",
     "span_cues",
+    "span_topical",
     "span_vector",
     "windows",
 ]
@@ -153,6 +154,14 @@ def span_cues(a: Analysis, start: int, end: int) -> dict[str, int]:
     for i in _slice(a.cue_at, start, end):
         out[a.cues[i]] = out.get(a.cues[i], 0) + 1
     return out
+
+
+def span_topical(a: Analysis, start: int, end: int) -> bool:
+    """Whether the span ``[start, end)`` names a harmful topic of the taxonomy lexicons.
+
+    Protected groups do not count: "a Mexican breakfast burrito" names one.
+    """
+    return bool(_slice(a.topic_at, start, end))
 
 
 def span_vector(a: Analysis, start: int, end: int) -> SparseVec:

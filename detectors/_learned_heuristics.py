@@ -19,12 +19,14 @@ __all__ = [
     "INJECTION_CUE_WEIGHTS",
     "JAILBREAK_ANCHORS",
     "JAILBREAK_CUE_WEIGHTS",
+    "PLANTED_REQUEST_RAW",
     "STEERING_CUES",
     "adversarial_suffix",
     "injection_heuristic",
     "jailbreak_families",
     "jailbreak_heuristic",
     "many_shot_turns",
+    "planted_requests",
 ]
 
 #: Weight of each structural cue in the jailbreak heuristic (raw score = weighted
@@ -49,6 +51,9 @@ JAILBREAK_CUE_WEIGHTS: dict[str, float] = {
     "persona": 0.6,
     "override": 1.0,
     "mode_switch": 1.5,
+    "format_control": 0.6,
+    "not_allowed": 1.2,
+    "detail_demand": 0.5,
 }
 
 
@@ -58,6 +63,11 @@ JAILBREAK_CUE_WEIGHTS: dict[str, float] = {
 INJECTION_CUE_WEIGHTS: dict[str, float] = {
     "override": 3.0,
     "override_task": 2.5,
+    "override_ref": 3.0,
+    "foreign_override": 3.0,
+    "authority_claim": 2.0,
+    "secret_ask": 3.0,
+    "steer_counterfactual": 0.8,
     "hidden_comment": 2.0,
     "new_instructions": 2.0,
     "extraction": 2.0,
@@ -82,6 +92,7 @@ STEERING_CUES = (
     "instead",
     "exfil",
     "hidden_comment",
+    "steer_counterfactual",
 )
 DATA_STEERING_BONUS = 2.0
 
@@ -169,3 +180,75 @@ JAILBREAK_ANCHORS: tuple[tuple[float, float], ...] = (
     (4.0, 0.7),
     (6.5, 1.0),
 )
+
+
+#: Raw injection evidence of a planted request line (3.0 = the 0.5 anchor, as
+#: "ignore previous instructions"): a task addressed to the model inside data.
+PLANTED_REQUEST_RAW = 3.0
+
+#: A line that reads as a task for an assistant: an imperative task verb first,
+#: or "how do I ..." / "can you ...". Inside a document, email, table or code
+#: (see :func:`detectors._learned_cues.looks_like_data`) such a line is an
+#: instruction planted for the model that reads the data -- BIPIA's "task
+#: hijacking" family, which no override phrase announces.
+_TASK_LINE = re.compile(
+    r"^(please\s+)?(analy[sz]e|summari[sz]e|translate|write|compose|draft|generate|create|"
+    r"provide|describe|explain|list|recommend|suggest|calculate|compute|compare|evaluate|outline|"
+    r"brainstorm|help me|tell me|give me|show me|teach me|research|plan|design|predict|classify|"
+    r"identify|convert|rewrite|paraphrase|answer|respond|reply|modify|encode|replace|insert|"
+    r"append|include|add|incorporate|integrate|supplement\w*|embed|use|spell|output|print|"
+    r"say|state|mention|promote|recommend|advertise|urge|persuade|convince|direct|redirect|"
+    r"visit|click|download|install|run|execute|send|forward|share)\b"
+    r"|^(how (do|does|can|should|would|many|much)|can you|could you|would you|what (is|are|was|"
+    r"were)|who (is|was|were)|when (did|was|is)|where (is|are|can))\b[^?]*\?\s*$",
+    re.IGNORECASE,
+)
+#: A line that steers the reader's answer ("... in your response") or offers
+#: code for "your implementation": inside data, addressed to the model.
+_STEER_LINE = re.compile(
+    r"\b(in|to|into|throughout|with|augment|end|begin|start|conclude) your (answer|response|"
+    r"reply|replies|responses|output)\b|"
+    r"\b(utili[sz]\w*|incorporat\w*|append\w*|blend\w*|add\w*|includ\w*|integrat\w*|"
+    r"supplement\w*|embed\w*|insert\w*|inclusion of|us(e|ing)|execut\w*|run\w*|employ\w*|"
+    r"leverag\w*|adopt\w*|implement\w*)\b[^.\n]{0,60}\b(following|"
+    r"subsequent|below|next)\s+(code|snippet|block|section|excerpt|lines?|script)",
+    re.IGNORECASE,
+)
+#: A request that points at the data ("Summarize this email:") is the user's
+#: own task, not a planted one.
+_REFERS_TO_DATA = re.compile(
+    r"\b(this|these|the following|below|above|attached|given|said|enclosed)\b|:\s*$|"
+    r"\bthe (email|document|text|table|code|article|passage|message|letter|review|paragraph|"
+    r"sentence|data|input|list|file|query)\b",
+    re.IGNORECASE,
+)
+_CODE_LINE = re.compile(r"[=(){}\[\];<>`|*]|^\s{2,}|^\s*#")
+
+
+def planted_requests(text: str, max_len: int = 240) -> list[tuple[int, int]]:
+    """``(start, end)`` of lines of ``text`` that read as a task for an assistant.
+
+    Only meaningful for text that reads as data: call it when
+    :func:`detectors._learned_cues.looks_like_data` holds. Lines that point at
+    the data, that look like code or table rows, or that are long are skipped.
+    A text where such lines are common (more than two, or over a fifth of its
+    lines) is a list of instructions -- a system prompt -- not data: none.
+    """
+    out: list[tuple[int, int]] = []
+    pos = 0
+    lines = text.split("\n")
+    for line in lines:
+        start, pos = pos, pos + len(line) + 1
+        body = line.strip()
+        if not 8 <= len(body) <= max_len:
+            continue
+        if _CODE_LINE.search(line) and not _STEER_LINE.search(body):
+            continue
+        if _STEER_LINE.search(body) or (
+            _TASK_LINE.search(body) and not _REFERS_TO_DATA.search(body)
+        ):
+            out.append((start, start + len(line)))
+    filled = sum(1 for line in lines if line.strip())
+    if len(out) > 2 or len(out) * 5 > filled:
+        return []
+    return out

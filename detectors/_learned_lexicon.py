@@ -16,6 +16,13 @@ __all__ = ["GROUPS", "MISUSE_CATEGORIES", "misuse_categories", "topic_counts", "
 #: lexicon never raises the misuse score by itself; it is one feature of the model.
 _LEXICONS: dict[str, tuple[str, ...]] = {
     "cyber_crime": (
+        r"unauthori[sz]ed access|intrusions?|privilege escalation|remote (code|access) "
+        r"(execution|trojans?)|shellcode|reverse shells?|infostealers?|cryptominers?",
+        r"session hijack\w*|hijack\w*|man.in.the.middle|packet sniff\w*|keystrokes?",
+        r"steal\w* (passwords?|credentials|cookies|data|logins?)|password (dump|crack)\w*",
+        r"(evade|bypass\w*|disabl\w*) (antivirus|anti-virus|edr|firewalls?|2fa|two.factor)",
+        r"command.and.control|wiretap\w*|jam\w* (a |the )?(signal|gps|wifi|radio)",
+        r"swatting|vulnerabilit(y|ies)|cve-\d+|script kiddies?|scrap\w* (personal|user) data",
         r"hack\w*|malware|ransomware|virus(es)?|trojans?|keylog\w*|botnets?|phish\w*",
         r"exploit(s|ing|ed)?|ddos|denial.of.service|sql injection|backdoors?|rootkits?",
         r"spyware|stalkerware|crack\w* (a |the )?(password|software|wifi|licen[cs]e)",
@@ -23,6 +30,13 @@ _LEXICONS: dict[str, tuple[str, ...]] = {
         r"card skimm\w*|carding|spoof\w*",
     ),
     "indiscriminate_weapons": (
+        r"weaponi[sz]\w*|chemical (agents?|warfare)|biological (agents?|warfare)|toxic gas",
+        r"poison gas|mass casualt\w*|radiological|radioactive|enrich\w* uranium|centrifuges?",
+        r"cesium|caesium|cobalt.60|polonium|ebola|plague|virulen\w*|aerosoli[sz]\w*",
+        r"chemical precursors?|precursor chemicals?|nitroglycerin|gunpowder|black powder",
+        r"semtex|rdx|petn|c-4",
+        r"fertili[sz]er bombs?|incendiar\w*|shrapnel|warheads?|cyanide|arsenic|strychnine",
+        r"lethal (dose|amount)|toxic (chemicals?|substances?)|car bombs?|suicide (vests?|bomb\w*)",
         r"(?<!flea )(?<!bath )(?<!photo)bombs?|explosives?|detonat\w*|nerve agents?|sarin|vx|tabun",
         r"anthrax|botulinum",
         r"smallpox|bioweapons?|biological weapons?|chemical weapons?",
@@ -33,6 +47,15 @@ _LEXICONS: dict[str, tuple[str, ...]] = {
         r"(enhance|increase) (the )?(transmissib|lethal)\w*",
     ),
     "violent_crimes": (
+        r"maim\w*|injur(e|ing) (someone|people|him|her|them)|bloodshed|slaughter\w*",
+        r"hit ?m[ae]n|contract killing|bludgeon\w*|behead\w*|suffocat\w*|smother\w*",
+        r"execut\w* (him|her|them|someone|people|prisoners)|drown (someone|him|her|them)",
+        r"choke (someone|him|her|them)|set (a )?fire to|rap(e|ed|es|ing|ist)|sexual assault",
+        r"molest\w*|human trafficking|sex trafficking|traffick\w*|enslav\w*",
+        r"sabotag\w*|derail\w*|vandali[sz]\w*|harm (someone|him|her|them|people|others|my)",
+        r"break (his|her|their|someone's) (legs?|arms?|neck|bones?|jaw)|cripple",
+        r"disfigur\w*|acid attacks?|radicali[sz]\w*",
+        r"insurgen\w*|exterminat\w*",
         r"kill\w*|murder\w*|assault\w*|shoot\w*|stab\w*|poison\w*|kidnap\w*|tortur\w*",
         r"strangl\w*|beat (up|someone|him|her|them)|hurt (someone|people|him|her|them|my)",
         r"attack (someone|people|him|her|them|my|a person|the police)|terror\w*|massacres?",
@@ -43,6 +66,13 @@ _LEXICONS: dict[str, tuple[str, ...]] = {
         r"poach\w*|dog ?fight\w*|animal cruelty|mass shootings?|lynch\w*|arson|burn down",
     ),
     "non_violent_crimes": (
+        r"plagiari[sz]\w*|insurance (fraud|scam)|trespass\w*|loot\w*",
+        r"opioids?|oxycontin|oxycodone|xanax|adderall|narcotics?",
+        r"money mules?|wire fraud|tax fraud|stolen (goods|cards?|credit cards?|cars?|data)",
+        r"loan sharks?|bootleg\w*|tamper\w*|destroy\w* (the )?evidence|perjur\w*|cartels?",
+        r"organi[sz]ed crime|felon\w*|contraband|unlicen[cs]ed",
+        r"without paying|sneak (into|in|past)|poach\w*|forger\w*|fake (reviews?|receipts?|"
+        r"invoices?|insurance)|shell compan\w*|pump and dump",
         r"steal\w*|stole|theft|fraud\w*|scam\w*|launder\w*|counterfeit\w*|smuggl\w*",
         r"shoplift\w*|embezzl\w*|evad\w* (tax|taxes|police|the law|customs)|tax evasion",
         r"falsely claim\w*|brib\w*|drugs?|cocaine|(buy|get|sell|snort) (some |a gram of )?coke",
@@ -56,29 +86,42 @@ _LEXICONS: dict[str, tuple[str, ...]] = {
         r"|background check)",
     ),
     "self_harm": (
+        r"(hurt|harm|burn\w*|injur\w*) (myself|yourself|oneself|themselves)|want to die",
+        r"end it all|painless(ly)? (way|death|to die)|noose|razor blades?|laxatives",
+        r"jump\w* (off|from) (a|the) (bridge|building|roof)|skip\w* meals|purging",
         r"suicid\w*|kill (myself|yourself|themselves)|end (my|your|their) (own )?li(fe|ves)",
         r"self.?harm\w*|cut(ting)? (myself|yourself)|hang (myself|yourself)|overdos\w*",
         r"anorexi\w*|bulimi\w*|eating disorders?|starv\w* (myself|yourself)|purg(e|ing)",
         r"pro.?ana|thinspo\w*|slit (my|your) wrists?",
     ),
     "hate": (
+        r"supremac\w*|master race|racial (slurs?|purity)|kkk|ku klux|holocaust denial",
+        r"transphob\w*|islamophob\w*|derogatory|demean\w*",
+        r"humiliat\w*|offensive (jokes?|terms?|names?)|inferiority",
         r"racis\w*|hatred|hate speech|hateful|slurs?|inferior|subhuman|vermin|nazi\w*",
         r"white suprem\w*|antisemit\w*|n-word|bigot\w*|discriminat\w*|harass\w*|bully\w*",
         r"ethnic cleansing|genocid\w*|contempt for|xenophob\w*|homophob\w*|misogyn\w*",
         r"dehumani[sz]\w*",
     ),
     "sexual_content": (
+        r"horny|masturbat\w*|blowjobs?|oral sex|threesomes?|strip(per|pers|tease)|kinky|bdsm",
+        r"lewd|hentai|xxx|sext\w*",
         r"sex|sexual\w*|sexy|porn\w*|erotic\w*|nudes?|nudity|naked|orgasm\w*|fetish\w*",
         r"explicit (pictures|photos|images|content|stor(y|ies)|scenes?)|nsfw|genital\w*",
         r"intercourse|onlyfans|prostitut\w*|escort service|bestiality|hookers?|sexting",
         r"adult (movies?|films?|videos?|content)",
     ),
     "child_exploitation": (
-        r"child\w*|minors?|kids?|underage|teen\w*|preteens?|groom(ing)?|pedophil\w*",
+        r"child\w*|minors?|kids?|underage|teen\w*|preteens?|pedophil\w*",
         r"paedophil\w*|csam|little (girl|boy)s?|(\d+|ten|eleven|twelve|thirteen|fourteen) "
         r"(year|yr)s?.old",
     ),
     "privacy": (
+        r"(home|private|personal|current|exact) address|surveil\w*|eavesdrop\w*|spyware",
+        r"hidden cameras?|secret(ly)? (record|film|track|monitor)\w*|wiretap\w*",
+        r"read (her|his|their) (messages|texts|emails)|tax records|religious beliefs",
+        r"political (views|affiliation)|health (records|information|conditions?)",
+        r"date of birth|passport numbers?|licen[cs]e plates?|facial recognition",
         r"home address(es)?|(phone|cell) numbers?|social security|ssn|dox\w*|spy on|stalk\w*",
         r"personal (information|data|details)|track (someone|my|her|his|their)|location of",
         r"medical (records|history)|mental health history|criminal (records?|history)",
@@ -87,8 +130,15 @@ _LEXICONS: dict[str, tuple[str, ...]] = {
         r"private (emails?|information|messages?|photos?)",
         r"without (his|her|their) (consent|knowledge)",
     ),
-    "elections": (r"elections?|vot(e|er|ers|ing)|ballots?|polling (station|place)s?|electoral",),
+    "elections": (
+        r"elections?|vot(e|er|ers|ing)|ballots?|polling (station|place)s?|electoral",
+        r"gerrymander\w*|ballot stuff\w*|suppress\w* (the )?(vote|votes|turnout)",
+    ),
     "disinformation": (
+        r"fabricat\w*|doctored|smear\w*|discredit\w*|astroturf\w*|troll farms?",
+        r"sock ?puppets?|bot (networks?|accounts)|deceiv\w*|decepti\w*|never happened",
+        r"pretend\w* to be (a|an|the) (doctor|official|police|"
+        r"officer|bank|government)|forged|false(ly)? (claim\w*|accus\w*|report\w*)",
         r"fake news|misinformation|disinformation|propaganda|conspirac\w*|hoax\w*",
         r"false (information|claims?|stor(y|ies)|articles?|rumou?rs?)|deepfakes?|libel\w*",
         r"fake (articles?|stor(y|ies)|reviews?|tiktoks?|videos?|news|claims?|evidence|charit\w+)",

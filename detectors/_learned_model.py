@@ -74,15 +74,20 @@ class LinearModel:
     scale: float
     bias: float
     anchors: tuple[tuple[float, float], ...]
+    #: Subtracted from the margin of a span that names no harmful topic (a
+    #: cascade gate; 0 = no gate). The calibration anchors were computed on
+    #: gated margins.
+    off_topic_penalty: float = 0.0
 
-    def margin(self, vec: SparseVec) -> float:
-        """Raw margin ``w . x + b``."""
+    def margin(self, vec: SparseVec, topical: bool = True) -> float:
+        """Raw margin ``w . x + b`` (minus the off-topic penalty when ``topical`` is false)."""
         w = self.weights
-        return self.scale * sum(w[k] * v for k, v in vec.items()) + self.bias
+        raw = self.scale * sum(w[k] * v for k, v in vec.items()) + self.bias
+        return raw if topical else raw - self.off_topic_penalty
 
-    def score(self, vec: SparseVec) -> float:
+    def score(self, vec: SparseVec, topical: bool = True) -> float:
         """Calibrated score in ``[0, 1]``."""
-        return calibrate(self.margin(vec), self.anchors)
+        return calibrate(self.margin(vec, topical), self.anchors)
 
     @classmethod
     def from_json(cls, name: str, obj: Mapping[str, Any]) -> LinearModel:
@@ -91,7 +96,8 @@ class LinearModel:
         if len(weights) != 1 << DIM_BITS:
             raise ValueError(f"model {name}: {len(weights)} weights, expected {1 << DIM_BITS}")
         anchors = tuple((float(x), float(s)) for x, s in obj["anchors"])
-        return cls(name, weights, float(obj["scale"]), float(obj["bias"]), anchors)
+        penalty = float(obj.get("off_topic_penalty", 0.0))
+        return cls(name, weights, float(obj["scale"]), float(obj["bias"]), anchors, penalty)
 
     def to_json(self) -> dict[str, Any]:
         """The artifact's JSON object for this model."""
@@ -99,6 +105,7 @@ class LinearModel:
             "scale": self.scale,
             "bias": self.bias,
             "anchors": [list(a) for a in self.anchors],
+            "off_topic_penalty": self.off_topic_penalty,
             "weights": base64.b64encode(self.weights.tobytes()).decode("ascii"),
         }
 

@@ -12,7 +12,14 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
-from detectors._learned_features import SparseVec, analyse, span_cues, span_vector, windows
+from detectors._learned_features import (
+    SparseVec,
+    analyse,
+    span_cues,
+    span_topical,
+    span_vector,
+    windows,
+)
 from detectors._learned_model import Artifact, LinearModel, load_artifact
 
 __all__ = [
@@ -38,12 +45,15 @@ class SpanScore:
 
 @dataclass(frozen=True, slots=True)
 class SpanFeatures:
-    """One scored span: offsets, its feature vector and its structural cue counts."""
+    """One scored span: offsets, feature vector, structural cue counts, topic presence."""
 
     start: int
     end: int
     vec: SparseVec
     cues: Mapping[str, int]
+    #: Whether the span names a harmful topic (the gate of
+    #: :attr:`LinearModel.off_topic_penalty`).
+    topical: bool = True
 
 
 def compute_spans(text: str) -> tuple[SpanFeatures, ...]:
@@ -51,7 +61,10 @@ def compute_spans(text: str) -> tuple[SpanFeatures, ...]:
     a = analyse(text)
     spans = windows(text)
     bounds = [(0, len(text)), *(spans if len(spans) > 1 else [])]
-    return tuple(SpanFeatures(s, e, span_vector(a, s, e), span_cues(a, s, e)) for s, e in bounds)
+    return tuple(
+        SpanFeatures(s, e, span_vector(a, s, e), span_cues(a, s, e), span_topical(a, s, e))
+        for s, e in bounds
+    )
 
 
 @lru_cache(maxsize=512)
@@ -64,7 +77,7 @@ def best_span(model: LinearModel, text: str) -> SpanScore:
     """Max calibrated score over the whole text and its windows (whole text wins ties)."""
     best = SpanScore(0.0, 0, len(text), False)
     for i, span in enumerate(span_features(text)):
-        score = model.score(span.vec)
+        score = model.score(span.vec, span.topical)
         if score > best.score:
             best = SpanScore(score, span.start, span.end, i > 0)
     return best

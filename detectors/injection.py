@@ -8,6 +8,9 @@ text and its windows):
   (``injection_heuristic``: overrides, prompt extraction, role tags...);
 * ``injection.indirect`` -- a passage inside a longer text (a document, an email,
   a tool result) scores higher than the whole: an injection planted in data;
+  this includes a line inside text that reads as data which asks the assistant
+  for a task or steers its answer (``planted_requests``: BIPIA's task hijacking,
+  "append the following code to your implementation");
 * finer kinds, emitted alongside when their structural cue occurs in the text:
   ``injection.override`` (ignore previous instructions...),
   ``injection.prompt_extraction`` (reveal the system prompt / the secret),
@@ -26,8 +29,13 @@ from collections.abc import Mapping
 from typing import Any
 
 from detectors._base import Finding
-from detectors._learned_cues import CUES, looks_like_data
-from detectors._learned_heuristics import INJECTION_ANCHORS, injection_heuristic
+from detectors._learned_cues import CUES, cue_counts, looks_like_data
+from detectors._learned_heuristics import (
+    INJECTION_ANCHORS,
+    PLANTED_REQUEST_RAW,
+    injection_heuristic,
+    planted_requests,
+)
 from detectors._learned_model import Artifact, calibrate
 from detectors._learned_regex import lowered
 from detectors._learned_registry import register_learned
@@ -48,11 +56,23 @@ __all__ = [
 
 #: Finer kinds and the structural cues that name them.
 FINE_KINDS: Mapping[str, tuple[str, ...]] = {
-    "injection.override": ("override", "override_task", "new_instructions", "instead"),
-    "injection.prompt_extraction": ("extraction", "system_prompt", "credential_ask"),
-    "injection.role_override": ("role_tag", "mode_switch", "addressed_ai"),
+    "injection.override": (
+        "override",
+        "override_task",
+        "override_ref",
+        "foreign_override",
+        "new_instructions",
+        "instead",
+    ),
+    "injection.prompt_extraction": ("extraction", "secret_ask", "system_prompt", "credential_ask"),
+    "injection.role_override": ("role_tag", "mode_switch", "authority_claim", "addressed_ai"),
     "injection.exfiltration": ("exfil",),
-    "injection.payload_insertion": ("insert_payload", "reply_steer", "hidden_comment"),
+    "injection.payload_insertion": (
+        "insert_payload",
+        "reply_steer",
+        "steer_counterfactual",
+        "hidden_comment",
+    ),
 }
 _CUES = {c.name: c.pattern for c in CUES}
 #: Injection cues specific enough to let the learned score count in full;
@@ -61,11 +81,15 @@ _CUES = {c.name: c.pattern for c in CUES}
 _INJECTION_CUES = frozenset(
     c.name
     for c in CUES
-    if c.family == "injection" and c.name not in {"reply_steer", "instead", "system_prompt"}
+    if c.family == "injection"
+    and c.name not in {"reply_steer", "instead", "system_prompt", "steer_counterfactual"}
 )
 
-#: Factor on the learned score of a text with no injection cue at all.
-NO_CUE_DAMPING = 0.8
+#: Factor on the learned score of a text with no injection cue at all: the
+#: learned model alone cannot reach the 0.5 threshold. Leave-one-dataset-out,
+#: 0.8 -> 0.55 halved the injection false positives on chat questions ("can
+#: you tell me about ...": hh_rlhf 1.7 % -> 0 %) and lost no injection recall.
+NO_CUE_DAMPING = 0.55
 
 
 class InjectionDetector:
@@ -105,6 +129,17 @@ class InjectionDetector:
             heur = calibrate(injection_heuristic(span.cues, in_data and i > 0), INJECTION_ANCHORS)
             if heur > score:
                 score, start, end, windowed = heur, span.start, span.end, i > 0
+        planted = planted_requests(text) if in_data else []
+        if planted:
+            # A task for the assistant on its own line inside an email, table or
+            # code: an instruction planted in data (indirect by construction).
+            p_start, p_end = planted[0]
+            raw = PLANTED_REQUEST_RAW + injection_heuristic(
+                cue_counts(text[p_start:p_end]), in_data=True
+            )
+            heur = calibrate(raw, INJECTION_ANCHORS)
+            if heur > score:
+                score, start, end, windowed = heur, p_start, p_end, True
         if score < self._floor:
             return []
         kind = "injection.indirect" if windowed else "injection.direct"

@@ -6,9 +6,15 @@ max over the whole text and its windows) and, with the same score, one
 scoring span. Categories without labelled data to check them against
 (``specialized_advice``, ``code_interpreter_abuse``) are not emitted.
 
+The model is gated: a span that names no harmful topic of the taxonomy
+lexicons loses ``off_topic_penalty`` margin units (an
+everyday how-to question is not misuse however it is phrased); the calibration
+was computed on the gated margins.
+
 Scores are calibrated on benign text (0.5 = above 99.5 % of benign calibration
-texts); recommended policy thresholds: enforce at ``min_score: 0.5``, monitor at
-``0.4``. Register with :func:`register_learned`.
+texts, 0.4 = 99 %, 0.7 = 99.9 %); recommended policy thresholds: enforce at
+``min_score: 0.5``, monitor at ``0.4``; 0.7 where a false positive is costly.
+Register with :func:`register_learned`.
 """
 
 from __future__ import annotations
