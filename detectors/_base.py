@@ -72,7 +72,12 @@ class Detector(Protocol):
     ``text_view`` (which form of the text ``detect`` receives) and
     ``scans_decoded`` (whether decoded payloads are re-scanned by it); and an
     optional method ``might_match(text) -> bool``, a cheap pre-check that
-    lets the runner skip the hand-off to a worker when it is false.
+    lets the runner skip the hand-off to a worker when it is false; and an
+    optional method ``pending_from(text, kinds) -> int | None``, where a
+    finding of ``kinds`` (globs) may still be in progress at the end of a
+    stream window (``None``: nothing can still grow). Stream screening
+    releases text only before that point; detectors without the method are
+    held conservatively (:func:`detectors._pending.conservative_pending_from`).
     """
 
     name: str

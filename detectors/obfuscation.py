@@ -25,15 +25,21 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from typing import Any
 
 from detectors._base import Finding
 from detectors._confusables import CONFUSABLE_SCRIPTS, CONFUSABLES
 from detectors._payloads import decode_payloads
+from detectors._pending import kinds_wanted, trailing_token_from
 from detectors.normalize import INVISIBLE_CHARS, is_tag_char, normalize
 
 __all__ = ["OVERRIDE_BIDI", "ObfuscationDetector"]
+
+# Kinds made of non-ASCII characters only: an ASCII token cannot start one.
+_HIDDEN_KINDS = frozenset(
+    {"obfuscation.invisible_chars", "obfuscation.tag_smuggling", "obfuscation.bidi_control"}
+)
 
 #: Bidi controls that reorder text (not the LRM/RLM/ALM marks).
 OVERRIDE_BIDI = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
@@ -74,6 +80,24 @@ class ObfuscationDetector:
     def warmup(self) -> None:
         """Nothing to load."""
         self.detect("warm\u200bup")
+
+    def pending_from(self, text: str, kinds: Collection[str] = ()) -> int | None:
+        """The unterminated last token, when it could still grow into a finding of ``kinds``.
+
+        Hidden characters (invisible, tag, bidi) are non-ASCII, so for those
+        kinds only a last token with non-ASCII characters is held. Look-alike
+        words and encoded blobs can begin with any plain letters: for those
+        the last token is always held. ``kinds`` are globs; empty means all.
+        """
+        start = trailing_token_from(text)
+        if start is None:
+            return None
+        wanted = kinds_wanted(self.kinds, frozenset(kinds)) if kinds else self.kinds
+        if not wanted:
+            return None
+        if wanted <= _HIDDEN_KINDS and text[start:].isascii():
+            return None
+        return start
 
     def detect(self, text: str) -> list[Finding]:
         """Findings on the original ``text``."""

@@ -28,10 +28,17 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from typing import Any
 
 from detectors._base import Finding
+from detectors._pending import (
+    conservative_pending_from,
+    earliest,
+    entity_run_from,
+    kinds_wanted,
+    trailing_token_from,
+)
 
 __all__ = ["DEFAULT_ENTITIES", "DEFAULT_REGIONS", "PiiDetector", "candidate_windows"]
 
@@ -81,6 +88,18 @@ _PRECHECK = re.compile(
 # one cheap scan rules most prose out.
 _GATE = re.compile(r"[@:\d]")
 
+# Entities whose values start with a digit or a sign: held by the entity run,
+# plus a last token of signs alone ("(" of "(555) 010-0100", "+" of "+44").
+_DIGIT_LED = frozenset({"PHONE_NUMBER", "CREDIT_CARD", "US_SSN", "US_ITIN", "UK_NHS"})
+_SIGNS_ONLY = re.compile(r"[(+\[#]+")
+# presidio's IBAN pattern is case-sensitive: two capitals (not after a capital
+# or digit), then two digits. A trailing run of one or two capitals is held.
+_IBAN_START = re.compile(r"(?<![A-Z0-9])[A-Z]{1,2}\Z")
+# Entities that may start with one to three letters or a hex group
+# ("AB123456C", "fe80::1", "bc1q..."): a short trailing token is held.
+_SHORT_LED = frozenset({"UK_NINO", "IP_ADDRESS", "MAC_ADDRESS", "CRYPTO"})
+_SHORT_TOKEN = re.compile(r"[A-Za-z]{1,3}|[0-9A-Fa-f]{1,4}|[^\sA-Za-z]+")
+
 
 class PiiDetector:
     """presidio-backed PII detector (see the module docstring for options)."""
@@ -123,7 +142,8 @@ class PiiDetector:
         if set(self.entities) & NER_ENTITIES and self.ner_model is None:
             raise ValueError("PERSON/LOCATION/NRP/ORGANIZATION need the ner_model option")
         self._patterns_only = not (set(self.entities) & NER_ENTITIES)
-        self.kinds = frozenset(f"pii.{e}" for e in self.entities) | (
+        self._entity_kinds = frozenset(f"pii.{e}" for e in self.entities)
+        self.kinds = self._entity_kinds | (
             frozenset() if self.ner_model is None else frozenset({"pii.ner_skipped"})
         )
         self.config_key = (
@@ -189,6 +209,34 @@ class PiiDetector:
         if self.ner_model is not None or (_GATE.search(text) and _PRECHECK.search(text)):
             return True
         return any(rx.search(text) for rx in self._custom_res)
+
+    def pending_from(self, text: str, kinds: Collection[str] = ("pii.*",)) -> int | None:
+        """Where an entity of ``kinds`` (globs) may still be in progress at the end of ``text``.
+
+        Digit-led entities (cards, SSNs, phones) are held by the entity run
+        and a last token of signs; IBANs by a trailing run of one or two
+        capitals; other letter-led shapes (NINO, IPv6, MAC, wallets) by a
+        short last token; any other entity (e-mail, custom patterns, NER
+        names) holds the unterminated last word, which more text may complete.
+        """
+        wanted = {k[4:] for k in kinds_wanted(self._entity_kinds, frozenset(kinds))}
+        if not wanted:
+            return None
+        if self.ner_model is not None or wanted - _DIGIT_LED - _SHORT_LED - {"IBAN_CODE"}:
+            return conservative_pending_from(text)
+        hold = entity_run_from(text)
+        start = trailing_token_from(text)
+        if start is None:
+            return hold
+        if _SIGNS_ONLY.fullmatch(text, start):
+            hold = earliest(hold, start)
+        if "IBAN_CODE" in wanted:
+            capitals = _IBAN_START.search(text, start)
+            if capitals is not None:
+                hold = earliest(hold, capitals.start())
+        if wanted & _SHORT_LED and _SHORT_TOKEN.fullmatch(text, start):
+            hold = earliest(hold, start)
+        return hold
 
     def detect(self, text: str) -> list[Finding]:
         """Findings for every configured entity scoring above its threshold."""

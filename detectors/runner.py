@@ -28,6 +28,7 @@ from typing import Any, Literal
 
 from detectors._base import Detector, Finding, create
 from detectors._cache import LruCache
+from detectors._pending import conservative_pending_from, earliest
 from detectors._results import DetectorEvent, Observer, Outcome, RunnerStats, ScanResult
 from detectors._segment import Chunk, merge_findings, split
 from detectors._work import (
@@ -245,6 +246,22 @@ class DetectorSet:
             except Exception:
                 return False  # the full scan reports it
         return True
+
+    def pending_from(self, text: str, names: Collection[str], kinds: Collection[str]) -> int | None:
+        """Where a finding of ``kinds`` (globs) by ``names`` may still be in progress.
+
+        The earliest hold point of the named detectors' ``pending_from``
+        (:func:`~detectors._pending.conservative_pending_from` for detectors
+        without one); ``None`` when none can still be growing at the end of
+        ``text``. A stream screener releases text only up to this point.
+        """
+        hold: int | None = None
+        for name in names:
+            detector = self._detectors.get(name)
+            method = getattr(detector, "pending_from", None)
+            got = conservative_pending_from(text) if method is None else method(text, kinds)
+            hold = earliest(hold, got)
+        return hold
 
     def scan_sync(self, text: str, names: Collection[str]) -> ScanResult:
         """Blocking :meth:`scan` for CLI tools and benchmarks (not on an event loop).

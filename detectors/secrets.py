@@ -18,10 +18,11 @@ Options: ``rules`` (list of rule names to keep; default all),
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from typing import Any
 
 from detectors._base import Finding
+from detectors._secret_pending import SecretPending
 from detectors._secret_rules import RULES, entropy, looks_placeholder
 
 __all__ = ["SecretsDetector"]
@@ -132,12 +133,23 @@ class SecretsDetector:
             else frozenset()
         )
         self._keywords = tuple(sorted({k for r in self._rules for k in r.keywords}))
+        self._pending = SecretPending(self._rules)
         rule_key = ",".join(sorted({r.name for r in self._rules}))
         self.config_key = f"secrets:v1:{rule_key}:{self.generic}:{self.min_entropy}"
 
     def warmup(self) -> None:
         """Patterns compile at import; one call warms the regex caches."""
         self.detect("token = 'warmup'")
+
+    def pending_from(self, text: str, kinds: Collection[str] = ()) -> int | None:
+        """Where a credential may still be in progress at the end of ``text``.
+
+        See :mod:`detectors._secret_pending`: prose is released, a token that
+        could still become a credential (or follows a value context such as
+        ``password is``) is held. ``kinds`` is accepted for the protocol; all
+        of this detector's rules are considered.
+        """
+        return self._pending.pending_from(text)
 
     def detect(self, text: str) -> list[Finding]:
         """Findings for every credential in ``text`` (spans cover the secret value)."""

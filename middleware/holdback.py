@@ -11,17 +11,11 @@ conservative rule of thumb over the characters entities are made of.
 
 from __future__ import annotations
 
-import re
-
 import regex
 
-__all__ = ["entity_hold_from", "pattern_hold_from"]
+from detectors._pending import earliest, entity_run_from, trailing_token_from
 
-# Entities detectors look for (card numbers, phones, ids, keys, emails, IPs)
-# are runs of these characters; prose words and spaces between them are not.
-_ENTITYISH = regex.compile(r"[\p{N}@:/+=_\-.#]|[\p{L}\p{N}]{12,}")
-_QUICK = re.compile(r"[\d@]|\S{12,}")
-_TRAILING_RUN = regex.compile(r"(?:\S*[\p{N}@]\S*[ \t()\-.]*){1,8}\Z|\S{12,}\Z")
+__all__ = ["entity_hold_from", "pattern_hold_from"]
 
 
 def pattern_hold_from(pattern: regex.Pattern[str], window: str) -> int | None:
@@ -37,16 +31,10 @@ def entity_hold_from(window: str, *, max_len: int = 128) -> int | None:
     """Conservative hold point for detectors whose patterns we cannot inspect.
 
     Holds the trailing run of entity-like tokens (anything with digits or
-    ``@``, or one long unbroken token) and the separators between them, up to
-    ``max_len`` characters; ordinary prose is released at once.
+    ``@``, or one long unbroken token, up to ``max_len`` characters) and the
+    unterminated last word, which more text may turn into an entity (``jo``
+    + ``hn@example.com``); text that ends in prose and whitespace is released.
+    Sources that know their detectors answer more precisely through
+    ``pending_from`` (:class:`~middleware.policy.PrecheckSource`).
     """
-    tail_start = max(0, len(window) - max_len)
-    # Fast exit for prose: no digit, "@" or long token near the end.
-    if not _QUICK.search(window, tail_start):
-        return None
-    match = _TRAILING_RUN.search(window, pos=tail_start)
-    if match is None or match.start() == match.end():
-        return None
-    if not _ENTITYISH.search(match.group()):
-        return None
-    return match.start()
+    return earliest(entity_run_from(window, max_len=max_len), trailing_token_from(window))

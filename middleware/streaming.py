@@ -41,8 +41,9 @@ __all__ = [
 
 _USAGE_ROUTES = frozenset({"openai_chat", "openai_completions", "muse_completions"})
 _TEXT_KEYS = frozenset({"content", "reasoning_content", "reasoning", "refusal", "text"})
-# A delta that ends mid-word is held (cheaply) until a boundary arrives: no
-# pattern with word boundaries can be decided inside a word anyway.
+# A delta that extends a word the rules already hold waits (cheaply) for a
+# boundary: what held the word's start still holds it. A delta after released
+# text is screened at once, so word pieces of ordinary prose flow.
 _BOUNDARY = re.compile(r"[\s.,;:!?)\]}>\"']")
 
 
@@ -151,10 +152,11 @@ class WindowScreen:
 
     async def feed(self, text: str) -> str:
         """Hold ``text`` and release what the rules have cleared."""
+        extends = bool(self._pending)
         self._pending += text
         self.max_held = max(self.max_held, len(self._pending))
-        if len(self._pending) < self._max_hold and not _BOUNDARY.search(text):
-            return ""
+        if extends and len(self._pending) < self._max_hold and not _BOUNDARY.search(text):
+            return ""  # more of a word the rules already hold: decide at its end
         return await self._screen(final=False)
 
     async def finish(self) -> str:

@@ -81,11 +81,17 @@ class PrecheckSource(Protocol):
     ``finds_nothing(text, names)`` is True only when a scan of ``text`` with
     ``names`` would certainly return no findings and no failures; False means
     "scan to know". A stream screener calls it on every window and scans only
-    when it says False.
+    when it says False. ``pending_from`` tells it how much of a window's end
+    to hold back for findings still in progress (without it, the screener
+    holds conservatively: :func:`middleware.holdback.entity_hold_from`).
     """
 
     def finds_nothing(self, text: str, names: Collection[str]) -> bool:
         """See the class docstring."""
+        ...
+
+    def pending_from(self, text: str, names: Collection[str], kinds: Collection[str]) -> int | None:
+        """Where a finding of ``kinds`` by ``names`` may still be growing at the end of ``text``."""
         ...
 
 

@@ -5,9 +5,10 @@ stream a :class:`~middleware.streaming.WindowScreen` whose windows the policy
 engine decides, on the engine and facts the request started with:
 
 - pattern rules and cheap detectors (PII, secrets, obfuscation) run on every
-  window, and text is held only where an inline pattern
-  (:meth:`PolicyEngine.hold_from`) or a detector entity
-  (:func:`~middleware.holdback.entity_hold_from`) may still be in progress;
+  window (a window the engine proves quiet skips the scan), and text is
+  held only where an inline pattern (:meth:`PolicyEngine.hold_from`) or a
+  finding a ``hold`` rule waits for (the detectors' ``pending_from``) may
+  still be in progress;
 - costly learned detectors (``stream.windowed_detectors``) run on coarser
   windows -- every ``window_chars``, or at a sentence end -- so their cost per
   stream is bounded; text waits for them only if a ``hold`` rule needs them;
@@ -74,6 +75,7 @@ class PolicyStreamScreening:
         needed = engine.detectors_for(direction)
         # Only ``hold`` rules make text wait for their detectors' entities.
         holding = frozenset(n for r in rules if _holds(r) for n in r.detectors)
+        hold_kinds = frozenset(k for r in rules if _holds(r) for k in r.kinds)
         channel_screen = _ChannelPolicy(
             self,
             direction,
@@ -81,7 +83,8 @@ class PolicyStreamScreening:
             choice,
             fast=needed - windowed,
             windowed=needed & windowed,
-            entity_hold=bool(holding - windowed),
+            entity_hold=holding - windowed,
+            hold_kinds=hold_kinds,
             hold_windowed=any(_holds(r) and r.detectors & windowed for r in rules),
         )
         return WindowScreen(
@@ -139,7 +142,8 @@ class _ChannelPolicy:
         fast: frozenset[str],
         windowed: frozenset[str],
         hold_windowed: bool,
-        entity_hold: bool,
+        entity_hold: frozenset[str],
+        hold_kinds: frozenset[str],
     ) -> None:
         self._owner = owner
         self._direction = direction
@@ -149,6 +153,7 @@ class _ChannelPolicy:
         self._windowed = windowed
         self._hold_windowed = hold_windowed
         self._entity_hold = entity_hold
+        self._hold_kinds = hold_kinds
         self._classified_to = 0  # absolute offset the windowed detectors have seen
         self._buffer = ""  # text from _buffer_start on: context + not yet classified
         self._buffer_start = 0
@@ -169,7 +174,7 @@ class _ChannelPolicy:
         if not window.final:
             hold = engine.hold_from(text, self._direction, scratch.facts)
             if self._entity_hold:
-                hold = _earliest(hold, entity_hold_from(text))
+                hold = _earliest(hold, self._pending_from(engine, text))
         if self._windowed:
             ran = await self._classify(window, engine)
             if ran is not None:
@@ -238,6 +243,13 @@ class _ChannelPolicy:
         self._buffer = buf[keep_from:]
         self._buffer_start += keep_from
         return decision, offset
+
+    def _pending_from(self, engine: PolicyEngine, text: str) -> int | None:
+        """Where a finding a ``hold`` rule waits for may still be growing."""
+        precise = getattr(engine.source, "pending_from", None)
+        if precise is None:
+            return entity_hold_from(text)
+        return precise(text, self._entity_hold, self._hold_kinds)  # type: ignore[no-any-return]
 
     async def _decide(self, engine: PolicyEngine, text: str, names: frozenset[str]) -> Decision:
         segment = Segment("assistant", text, 0, ("stream",), self._channel, self._choice)

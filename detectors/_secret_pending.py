@@ -1,0 +1,131 @@
+"""Where a credential may still be in progress at the end of a stream window.
+
+:class:`SecretPending` answers :meth:`SecretsDetector.pending_from
+<detectors.secrets.SecretsDetector.pending_from>` from the rule table itself,
+so ordinary prose flows while a credential being typed is held:
+
+- *prefix-led formats* (``ghp_``, ``AKIA``, ``sk-``, ``eyJ`` ...): the regex
+  module's partial matching says whether the unterminated last token, or a
+  part of it after a separator, could still become a match;
+- *context-led formats* (``password is X``, ``key = X``, ``Bearer X``,
+  ``curl -u X``, ``AccountKey=X``): the token after such a context is held;
+- spans that cross whitespace: an unclosed ``-----BEGIN ... PRIVATE KEY``
+  block and an unclosed quoted ``-u "user:pass word"`` are held whole, and
+  prefix-led formats that allow whitespace (``"type": "service_account"``)
+  are partially matched over the last ``_SPAN_LOOKBACK`` characters;
+- anything with digits or one long unbroken token: the entity run.
+
+Known limit: three formats start with arbitrary characters
+(``_RANDOM_LED``: Terraform Cloud's 14-character prefix, Azure client
+secrets, Mailchimp keys). Holding every word that could begin one would hold
+all prose, so their first pure-letter piece may reach the client before the
+first digit arrives; the rest of the credential is masked.
+"""
+
+from __future__ import annotations
+
+import re
+import string
+from collections.abc import Iterable
+
+import regex
+
+from detectors._pending import earliest, entity_run_from, trailing_token_from
+from detectors._secret_rules import Rule
+
+__all__ = ["SecretPending"]
+
+#: Formats whose first characters are arbitrary (see the module docstring).
+_RANDOM_LED = frozenset({"hashicorp_tf_token", "azure_client_secret", "mailchimp_key"})
+# A credential span starts at the token's start or after one of these.
+_SEPARATOR = re.compile(r"[^A-Za-z0-9_.\-]")
+# Characters after which the rest of the token is a value ("key=", "user:").
+_VALUE_CHARS = frozenset("=:\"'`,|~")
+# Text before a token that makes the token a value ("password is ", "token: ",
+# "Bearer ", "curl -u "), however plain it looks.
+_VALUE_CONTEXT = re.compile(
+    r"(?:[=:`]|[\"'],?|\b(?:(?:password|passwd|passcode|api[ _-]?key|secret key|access token"
+    r"|token)\s+(?:is|was)|bearer|basic|token|apikey)|(?:^|\s)(?:-u|--user))[ \t]*\Z",
+    re.IGNORECASE,
+)
+_PEM_BEGIN = "-----BEGIN"
+# The block (and the rule's match) ends only with a complete END line.
+_PEM_END = re.compile(r"-----END[ A-Z0-9_-]{0,100}PRIVATE KEY(?: BLOCK)?-----")
+_QUOTED_CLI = re.compile(r"(?:^|\s)(?:-u|--user)(?:\s+|=)([\"'])[^\"'\n]*\Z")
+_SPAN_LOOKBACK = 64
+_PREFIX_LED = re.compile(r"\A(?:\(\?i\))?(?:\(\?<!\[[^\]]*\]\))?(?:\(\?i:)?\(\?P<secret>")
+
+
+def _prefix_led(rule: Rule) -> bool:
+    """Whether a match of ``rule`` starts where its secret does (no context before it)."""
+    pattern = rule.regex.pattern
+    return "secret" not in rule.regex.groupindex or bool(_PREFIX_LED.match(pattern))
+
+
+def _crosses_whitespace(rule: Rule) -> bool:
+    """Whether a match of ``rule`` may contain whitespace (the pattern allows it)."""
+    pattern = rule.regex.pattern
+    return "\\s" in pattern or " " in pattern
+
+
+class SecretPending:
+    """Hold points for the given rules (see the module docstring)."""
+
+    def __init__(self, rules: Iterable[Rule]) -> None:
+        starters: dict[str, list[regex.Pattern[str]]] = {}
+        spanning: list[regex.Pattern[str]] = []
+        for rule in rules:
+            if rule.name in _RANDOM_LED or not _prefix_led(rule):
+                continue
+            partial = regex.compile(rule.regex.pattern, rule.regex.flags & re.IGNORECASE)
+            if _crosses_whitespace(rule):
+                spanning.append(partial)
+            # Index by the characters a match can start with, so a token
+            # costs a dictionary lookup and a partial match or two.
+            for ch in string.printable:
+                if partial.match(ch, partial=True) is not None:
+                    starters.setdefault(ch, []).append(partial)
+        self._starters = {ch: tuple(rxs) for ch, rxs in starters.items()}
+        self._spanning = tuple(spanning)
+
+    def pending_from(self, text: str) -> int | None:
+        """Start of the earliest credential that more text could still complete."""
+        hold = entity_run_from(text)
+        if "-----" in text:
+            hold = earliest(hold, self._open_block(text))
+        if "-u" in text:
+            quoted = _QUOTED_CLI.search(text, max(0, len(text) - 256))
+            if quoted is not None:
+                hold = earliest(hold, quoted.start(1))
+        for rx in self._spanning:
+            m = rx.search(text, max(0, len(text) - _SPAN_LOOKBACK), partial=True)
+            if m is not None and m.partial and m.start() < len(text):
+                hold = earliest(hold, m.start())
+        start = trailing_token_from(text)
+        if start is None:
+            return hold
+        if _VALUE_CONTEXT.search(text, max(0, start - 16), start):
+            return earliest(hold, start)
+        return earliest(hold, self._token_hold(text, start))
+
+    def _token_hold(self, text: str, start: int) -> int | None:
+        """The first place in the last token where a credential could begin and still grow."""
+        candidates = [start] + [m.end() for m in _SEPARATOR.finditer(text, start)]
+        for pos in candidates:
+            if pos >= len(text):
+                break
+            if pos > start and text[pos - 1] in _VALUE_CHARS:
+                return pos
+            for rx in self._starters.get(text[pos], ()):
+                m = rx.match(text, pos, partial=True)
+                if m is not None and (m.partial or m.end() == len(text)):
+                    return pos
+        return None
+
+    @staticmethod
+    def _open_block(text: str) -> int | None:
+        """Start of a private-key block whose END line has not arrived yet."""
+        begin = text.rfind(_PEM_BEGIN)
+        if begin < 0 or _PEM_END.search(text, begin) is not None:
+            return None
+        return begin
