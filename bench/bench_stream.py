@@ -56,6 +56,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import aiohttp
 
 from bench._harness import (
+    descendants,
     free_port,
     process,
     tree_cpu,
@@ -392,6 +393,8 @@ def main() -> int:
             "tollgate_screening_off": serve(off, off_admin, {"TOLLGATE_POLICY__ENABLED": "false"}),
             "tollgate_screening_on": serve(on, on_admin, {}),
         }
+        for pid in tollgate_pids.values():  # the client and the mock are not measured
+            assert {os.getpid(), up_proc.pid}.isdisjoint([pid, *descendants(pid)])
         # Warm up every target (the mock's encoding, pools, detectors), unmeasured.
         warm = _jobs(range(10**6, 10**6 + 4), 0.0, args.sentences)
         for target in TARGETS:
