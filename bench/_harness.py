@@ -196,6 +196,18 @@ def tree_cpu_seconds(pid: int) -> float:
     return sum(tree_cpu(pid).values())
 
 
+def thread_sched(pid: int, tid: int | None = None) -> tuple[float, float]:
+    """``(running, waiting)`` seconds of one thread so far (default: the main thread).
+
+    From ``/proc/<pid>/task/<tid>/schedstat``: time on a CPU, and time runnable
+    but waiting in the run queue. Their sum over a window, divided by the
+    window, is the share of the time the thread wanted a CPU: near 1 means it
+    is CPU-bound (and, if the waiting part is large, starved by other load).
+    """
+    raw = Path(f"/proc/{pid}/task/{tid or pid}/schedstat").read_text().split()
+    return int(raw[0]) / 1e9, int(raw[1]) / 1e9
+
+
 def median_of(rounds: list[LoadResult], metric: Callable[[LoadResult], float]) -> float:
     return statistics.median(metric(r) for r in rounds)
 

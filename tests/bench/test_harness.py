@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 
 import pytest
 
-from bench._harness import cpu_seconds, descendants, tree_cpu, tree_cpu_seconds
+from bench._harness import cpu_seconds, descendants, thread_sched, tree_cpu, tree_cpu_seconds
 
 pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="needs /proc")
 
@@ -75,3 +77,13 @@ def test_reaped_descendants_cpu_stays_counted() -> None:
 def test_descendants_of_a_leaf_is_empty() -> None:
     with _child("exit") as (pid, _):
         assert descendants(pid) == []
+
+
+def test_thread_sched_counts_this_threads_cpu() -> None:
+    run0, wait0 = thread_sched(os.getpid())
+    start = time.thread_time()
+    while time.thread_time() - start < 0.1:
+        pass
+    run1, wait1 = thread_sched(os.getpid())
+    assert run1 - run0 >= 0.09
+    assert wait1 >= wait0 >= 0.0
