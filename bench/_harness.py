@@ -133,11 +133,79 @@ def load(
     return asyncio.run(_load(url, body, concurrency, seconds, stream))
 
 
+def _stat_fields(pid: int) -> list[str] | None:
+    """Fields of ``/proc/<pid>/stat`` after the command name (index 0 is the state)."""
+    try:
+        raw = Path(f"/proc/{pid}/stat").read_text()
+    except (FileNotFoundError, ProcessLookupError, PermissionError):
+        return None
+    return raw.rsplit(")", 1)[1].split()
+
+
 def cpu_seconds(pid: int) -> float:
-    """User + system CPU time of a process so far (Linux ``/proc``)."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    """User + system CPU time of one process so far (Linux ``/proc``; children excluded)."""
+    fields = _stat_fields(pid)
+    if fields is None:
+        raise ProcessLookupError(pid)
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def descendants(pid: int) -> list[int]:
+    """Pids of every live descendant of ``pid`` (children, their children, ...).
+
+    Built from the parent pid in each ``/proc/<n>/stat``, so it does not
+    depend on the kernel's optional ``task/*/children`` files.
+    """
+    children: dict[int, list[int]] = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        fields = _stat_fields(int(entry.name))
+        if fields is not None:
+            children.setdefault(int(fields[1]), []).append(int(entry.name))
+    found: list[int] = []
+    todo = [pid]
+    while todo:
+        for child in children.get(todo.pop(), []):
+            found.append(child)
+            todo.append(child)
+    return found
+
+
+def tree_cpu(pid: int) -> dict[int, float]:
+    """CPU seconds (user + system) per process of the tree rooted at ``pid``.
+
+    Each process counts its own time plus that of its already reaped
+    children (``cutime``/``cstime``), so a worker that exits and is waited
+    for keeps counting, under its parent. Processes that vanish while the
+    tree is read are skipped. Take the difference of two calls' sums to get
+    the CPU spent in a window: the sum only grows while the tree's members
+    are reaped by members of the tree.
+    """
     ticks = os.sysconf("SC_CLK_TCK")
-    return (int(fields[11]) + int(fields[12])) / ticks
+    out: dict[int, float] = {}
+    for member in (pid, *descendants(pid)):
+        fields = _stat_fields(member)
+        if fields is not None:
+            out[member] = sum(int(f) for f in fields[11:15]) / ticks
+    return out
+
+
+def tree_cpu_seconds(pid: int) -> float:
+    """Total CPU seconds of ``pid`` and all its descendants (see :func:`tree_cpu`)."""
+    return sum(tree_cpu(pid).values())
+
+
+def thread_sched(pid: int, tid: int | None = None) -> tuple[float, float]:
+    """``(running, waiting)`` seconds of one thread so far (default: the main thread).
+
+    From ``/proc/<pid>/task/<tid>/schedstat``: time on a CPU, and time runnable
+    but waiting in the run queue. Their sum over a window, divided by the
+    window, is the share of the time the thread wanted a CPU: near 1 means it
+    is CPU-bound (and, if the waiting part is large, starved by other load).
+    """
+    raw = Path(f"/proc/{pid}/task/{tid or pid}/schedstat").read_text().split()
+    return int(raw[0]) / 1e9, int(raw[1]) / 1e9
 
 
 def median_of(rounds: list[LoadResult], metric: Callable[[LoadResult], float]) -> float:

@@ -8,15 +8,21 @@ with the openai client's ``extra_body``):
 
 ``reply``/``reasoning``/``tool_arguments`` (texts to return), ``status`` and
 ``error`` (answer with an error), ``delay_ms`` (before the headers),
-``chunk_chars`` (characters per streamed frame), ``token_delay_ms`` (between
-frames), ``die_after_frames`` (drop the connection mid-stream),
-``raw_frames`` (send these SSE data payloads verbatim).
+``chunk_chars`` (characters per streamed frame, default 4), ``chunk_by``
+(``"chars"``, the default, or ``"tokens"``: one real cl100k BPE token per
+frame, see :func:`token_pieces`), ``token_delay_ms`` (a sleep after every
+frame), ``tokens_per_s`` (pace the text frames on a fixed schedule: the
+first at once, the k-th k/rate seconds after it, without drift; the frames
+around the text follow without waiting), ``die_after_frames`` (drop the
+connection mid-stream), ``raw_frames`` (send these SSE data payloads
+verbatim; ``tokens_per_s`` then paces every one of them).
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import functools
 import json
 import time
 import uuid
@@ -24,7 +30,7 @@ from typing import Any
 
 from aiohttp import web
 
-__all__ = ["create_demo_app", "main"]
+__all__ = ["create_demo_app", "main", "token_pieces"]
 
 DEFAULT_REPLY = (
     "Hello! This is Tollgate's demo upstream, a stand-in for a real model. "
@@ -58,6 +64,33 @@ def _chunks(text: str, size: int) -> list[str]:
     if size <= 0:
         return [text] if text else []
     return [text[i : i + size] for i in range(0, len(text), size)]
+
+
+@functools.lru_cache(maxsize=64)
+def token_pieces(text: str) -> tuple[str, ...]:
+    """``text`` cut at its cl100k BPE token boundaries: one piece per token.
+
+    The pieces concatenate to ``text``. A token that ends inside a multi-byte
+    UTF-8 character is joined with the tokens that complete the character, so
+    every piece is valid text: for ASCII text there is exactly one piece per
+    token. Uses Tollgate's vendored encoding (offline; the first call loads
+    it, ~0.3 s).
+    """
+    from middleware.throttle._tokens import load_encoding
+
+    enc = load_encoding("cl100k_base")
+    pieces: list[str] = []
+    pending = b""
+    for token in enc.encode_ordinary(text):
+        pending += enc.decode_single_token_bytes(token)
+        try:
+            pieces.append(pending.decode("utf-8"))
+        except UnicodeDecodeError:
+            continue
+        pending = b""
+    if pending:
+        pieces.append(pending.decode("utf-8", "replace"))
+    return tuple(pieces)
 
 
 async def _read_json(request: web.Request) -> dict[str, Any]:
@@ -140,9 +173,23 @@ async def _completion(request: web.Request) -> web.StreamResponse:
     )
     await resp.prepare(request)
     size = int(mock.get("chunk_chars", 4))
+    by_tokens = mock.get("chunk_by") == "tokens"
+    if by_tokens:
+        # Load the encoding off the event loop (once per process).
+        await asyncio.to_thread(token_pieces, reply)
     delay = float(mock.get("token_delay_ms", 0)) / 1000
+    rate = float(mock.get("tokens_per_s") or 0)
     die_after = mock.get("die_after_frames")
     frames: list[str] = [str(f) for f in mock.get("raw_frames", [])]
+    paced: set[int] = set(range(len(frames)))  # indices of frames that carry text
+
+    def cut(text: str) -> list[str]:
+        return list(token_pieces(text)) if by_tokens and text else _chunks(text, size)
+
+    def text_frame(data: str) -> None:
+        paced.add(len(frames))
+        frames.append(data)
+
     if not frames:
         obj = "text_completion" if legacy else "chat.completion.chunk"
 
@@ -160,17 +207,17 @@ async def _completion(request: web.Request) -> web.StreamResponse:
 
         if not legacy:
             frames.append(frame({"role": "assistant", "content": ""}))
-        for piece in _chunks(reasoning, size):
-            frames.append(frame({rkey: piece}))
-        for piece in _chunks(reply, size):
-            frames.append(frame({"content": piece}, piece))
+        for piece in cut(reasoning):
+            text_frame(frame({rkey: piece}))
+        for piece in cut(reply):
+            text_frame(frame({"content": piece}, piece))
         if tool_args is not None and not legacy:
-            for k, piece in enumerate(_chunks(str(tool_args), size)):
+            for k, piece in enumerate(cut(str(tool_args))):
                 call: dict[str, Any] = {"index": 0, "function": {"arguments": piece}}
                 if k == 0:
                     call.update(id="call_1", type="function")
                     call["function"]["name"] = "tool"
-                frames.append(frame({"tool_calls": [call]}))
+                text_frame(frame({"tool_calls": [call]}))
         frames.append(frame({}, "", "stop"))
         opts = body.get("stream_options")
         if isinstance(opts, dict) and opts.get("include_usage"):
@@ -187,11 +234,21 @@ async def _completion(request: web.Request) -> web.StreamResponse:
                 )
             )
         frames.append("[DONE]")
+    loop = asyncio.get_running_loop()
+    start: float | None = None
+    sent = 0  # text frames written so far
     for n, data in enumerate(frames):
         if die_after is not None and n >= int(die_after):
             assert request.transport is not None
             request.transport.close()
             return resp
+        if rate and n in paced:
+            if start is None:
+                start = loop.time()
+            wait = start + sent / rate - loop.time()
+            if wait > 0:
+                await asyncio.sleep(wait)
+            sent += 1
         await resp.write(f"data: {data}\n\n".encode())
         if delay:
             await asyncio.sleep(delay)
