@@ -89,6 +89,9 @@ class FittedModel:
 #: Misuse: a harmful request nearly always names its harm, and without the gate
 #: the model flagged everyday how-to questions ("how do I groom a dog") of chat
 #: sets it had not seen; measured in bench/results/learned.json.
+#: Alternatives measured LODO (any@0.5) against (16, 2.0): C=32 moves recall by <= 0.02
+#: and raises hh_rlhf 0.0129 -> 0.0139, xstest_safe 0.100 -> 0.104; penalty 1.0 trades
+#: advbench -0.01 / simple_safety +0.02 for hh_rlhf 0.0129 -> 0.0216. Neither kept.
 SETTINGS: dict[str, tuple[float, float]] = {
     "misuse": (16.0, 2.0),
     "injection": (4.0, 0.0),

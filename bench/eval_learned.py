@@ -7,8 +7,10 @@ LODO: for every dataset, fit the three models on all *other* trainable sets
 (same procedure as ``train_classifiers.py``) and score the held-out set through
 the real detector classes. Shipped: the committed artifact on the ``test`` split
 of every set (all of alpaca_sample, never trained on). A text is *flagged* when
-an enforce kind (``ENFORCE_KINDS``) scores at least ``THRESHOLD``. Writes
-``bench/results/learned.json`` (full mode only).
+an enforce kind (``ENFORCE_KINDS``) scores at least ``THRESHOLD``. Full mode
+writes ``bench/results/learned.json``, merges the headline figures into the
+``learned`` section of ``bench/results/detection.json`` and regenerates the
+README block ``<!-- learned-table -->``.
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ from typing import Any
 _BENCH = Path(__file__).resolve().parent
 sys.path.insert(0, str(_BENCH.parent))  # this checkout's packages win over installed ones
 
+from bench._harness import update_readme  # noqa: E402
 from bench._learned_data import Example, load_all  # noqa: E402
 from detectors import _learned_runtime  # noqa: E402
 from detectors._base import Detector  # noqa: E402
@@ -35,7 +38,16 @@ from detectors.injection import InjectionDetector  # noqa: E402
 from detectors.jailbreak import JailbreakDetector  # noqa: E402
 from detectors.misuse import MisuseDetector  # noqa: E402
 
-__all__ = ["ENFORCE_KINDS", "TARGETS", "THRESHOLD", "evaluate", "main", "quick"]
+__all__ = [
+    "ENFORCE_KINDS",
+    "TARGETS",
+    "THRESHOLD",
+    "evaluate",
+    "main",
+    "markdown",
+    "quick",
+    "summary",
+]
 
 THRESHOLD = 0.5
 ENFORCE_KINDS = frozenset(
@@ -194,12 +206,82 @@ def quick(per_subset: int = 40) -> dict[str, Any]:
     return shipped(load_all(), per_subset)
 
 
+def summary(result: dict[str, Any]) -> dict[str, Any]:
+    """The ``learned`` section of ``detection.json``: per subset the LODO and shipped
+    flag rates (``any`` enforce kind at ``THRESHOLD``), the target and whether it is
+    met, plus latency and the artifact version. Full details stay in ``learned.json``."""
+    lodo_rates = result.get("lodo", {}).get("rates", {})
+    ship_rates = result["shipped"]["rates"]
+    subsets: dict[str, dict[str, Any]] = {}
+    for name in sorted(set(lodo_rates) | set(ship_rates)):
+        row = lodo_rates.get(name) or ship_rates[name]
+        entry: dict[str, Any] = {
+            "n": row["n"],
+            "lodo": lodo_rates.get(name, {}).get("any"),
+            "shipped": ship_rates.get(name, {}).get("any"),
+        }
+        if name in TARGETS:
+            op, bound = TARGETS[name]
+            entry["target"] = f"{op} {bound}"
+            # judged on LODO; a set with no LODO figure was never trained on
+            # (alpaca_sample), so its shipped rate is already out-of-sample
+            v = entry["lodo"] if entry["lodo"] is not None else entry["shipped"]
+            entry["target_met"] = v >= bound if op == ">=" else v <= bound
+        subsets[name] = entry
+    return {
+        "threshold": THRESHOLD,
+        "artifact_version": result["artifact"]["version"],
+        "latency": result.get("latency", {}),
+        "subsets": subsets,
+    }
+
+
+def markdown(section: dict[str, Any]) -> str:
+    """The README table for a :func:`summary` section."""
+    lines = [
+        "| dataset | n | LODO flagged | shipped model, test split | target |",
+        "|---|---|---|---|---|",
+    ]
+    for name, e in section["subsets"].items():
+        target = e.get("target", "")
+        if "target_met" in e:
+            target += " met" if e["target_met"] else " MISSED"
+        lodo_v = "" if e["lodo"] is None else e["lodo"]
+        ship_v = "" if e["shipped"] is None else e["shipped"]
+        lines.append(f"| {name} | {e['n']} | {lodo_v} | {ship_v} | {target} |")
+    lat = section.get("latency") or {}
+    if lat:
+        lines.append("")
+        lines.append(
+            f"Latency (three detectors, one core): {lat['ms_per_kb_median']} ms/KB median, "
+            f"{lat['ms_per_kb_p90']} ms/KB p90 over {lat['texts']} texts."
+        )
+    return "\n".join(lines)
+
+
+def _publish(result: dict[str, Any]) -> None:
+    """Merge the summary into ``detection.json`` and regenerate the README table."""
+    from bench.eval import write  # heavy import (presidio); only publishing needs it
+
+    section = summary(result)
+    write({"learned": section})
+    update_readme("learned-table", markdown(section))
+
+
 def main() -> None:
     """CLI entry point."""
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--quick", action="store_true", help="shipped model on a slice, no file")
     ap.add_argument("--lodo-only", nargs="+", default=(), help="LODO for these datasets, no file")
+    ap.add_argument(
+        "--publish",
+        action="store_true",
+        help="re-publish the recorded learned.json to detection.json and the README, no run",
+    )
     args = ap.parse_args()
+    if args.publish:
+        _publish(json.loads(RESULTS.read_text()))
+        return
     if args.lodo_only:
         print(json.dumps(lodo(load_all(), args.lodo_only)["rates"], indent=1))
         return
@@ -209,6 +291,7 @@ def main() -> None:
     result = evaluate()
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
     RESULTS.write_text(json.dumps(result, indent=1, sort_keys=True) + "\n")
+    _publish(result)
     print(json.dumps({k: result[k] for k in ("shipped", "lodo", "latency")}, indent=1))
 
 
