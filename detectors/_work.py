@@ -10,17 +10,21 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import TypeAlias
 
 from detectors._base import Detector, Finding, scans_decoded, text_view
 from detectors._payloads import Payload, decode_payloads, decode_tags
 from detectors.normalize import NormalizedText, normalize
 
 __all__ = [
+    "Job",
+    "JobResult",
     "PreparedChunk",
     "detect_chunk",
     "init_worker",
     "prepare",
     "view_of",
+    "worker_detect_batch",
     "worker_detect_chunk",
 ]
 
@@ -47,6 +51,11 @@ def prepare(chunk: str, decode: bool, max_depth: int = 2) -> PreparedChunk:
 
 
 _WORKER_DETECTORS: dict[str, Detector] = {}
+
+#: One unit of pool work: a detector (by name) and a prepared chunk.
+Job: TypeAlias = "tuple[str, PreparedChunk]"
+#: Findings of one job, or the exception it raised (one bad job fails alone).
+JobResult: TypeAlias = "tuple[Finding, ...] | BaseException"
 
 
 def view_of(norm: NormalizedText, detector: Detector) -> str:
@@ -101,3 +110,14 @@ def init_worker(detectors: Mapping[str, Detector]) -> None:
 def worker_detect_chunk(name: str, chunk: PreparedChunk) -> tuple[Finding, ...]:
     """:func:`detect_chunk` for a detector registered by :func:`init_worker`."""
     return detect_chunk(name, _WORKER_DETECTORS[name], chunk)
+
+
+def worker_detect_batch(jobs: list[Job]) -> list[JobResult]:
+    """:func:`worker_detect_chunk` for each job; a job's exception is its result."""
+    results: list[JobResult] = []
+    for name, chunk in jobs:
+        try:
+            results.append(detect_chunk(name, _WORKER_DETECTORS[name], chunk))
+        except Exception as exc:
+            results.append(exc)
+    return results

@@ -27,6 +27,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from detectors._base import Detector, Finding, create
+from detectors._batch import PoolBatcher
 from detectors._cache import LruCache
 from detectors._pending import conservative_pending_from, earliest
 from detectors._results import DetectorEvent, Observer, Outcome, RunnerStats, ScanResult
@@ -37,6 +38,7 @@ from detectors._work import (
     init_worker,
     prepare,
     view_of,
+    worker_detect_batch,
     worker_detect_chunk,
 )
 
@@ -119,6 +121,7 @@ class DetectorSet:
         self._decode = decode_payloads
         self._observer = observer
         self._pool: Executor | None = None
+        self._batcher: PoolBatcher | None = None
         self._warmed = False
         self._warm_lock = threading.Lock()
         self._stats = RunnerStats()
@@ -338,6 +341,22 @@ class DetectorSet:
             return pool.submit(worker_detect_chunk, name, plan.prepared[i])
         return pool.submit(self._call, name, i, plan)
 
+    def _dispatch(self, name: str, i: int, plan: _Plan) -> asyncio.Future[tuple[Finding, ...]]:
+        """Hand one job to the pool from the event loop.
+
+        Worker processes get the jobs of one loop turn in a few batches
+        (:class:`~detectors._batch.PoolBatcher`): per-job hand-offs cost
+        more than short stream windows take to scan.
+        """
+        if self._executor_kind != "process":
+            return asyncio.wrap_future(self._submit(name, i, plan))
+        if self._batcher is None:
+            self._batcher = PoolBatcher(
+                lambda jobs: self._executor().submit(worker_detect_batch, jobs),
+                parts=self._workers,
+            )
+        return self._batcher.run(name, plan.prepared[i])
+
     def _offload(self, name: str, i: int, plan: _Plan, *, sync: bool) -> bool:
         """Whether this (detector, chunk) goes to the pool rather than running here.
 
@@ -366,7 +385,7 @@ class DetectorSet:
                 for i in indices:
                     if i not in away:
                         self._store(plan, name, i, self._call(name, i, plan))
-                futs = [asyncio.wrap_future(self._submit(name, i, plan)) for i in away]
+                futs = [self._dispatch(name, i, plan) for i in away]
                 for i, res in zip(away, await asyncio.gather(*futs), strict=True):
                     self._store(plan, name, i, res)
         except TimeoutError:
