@@ -20,6 +20,7 @@ __all__ = ["Payload", "decode_payloads", "decode_tags"]
 
 _B64_RE = re.compile(r"(?<![A-Za-z0-9+/_-])[A-Za-z0-9+/_-]{16,}={0,2}(?![A-Za-z0-9+/=_-])")
 _HEX_RE = re.compile(r"(?<![0-9A-Fa-f])(?:[0-9A-Fa-f]{2}){8,}(?![0-9A-Fa-f])")
+_MIN_BLOB = 16  # the shortest run the three blob patterns below accept
 _ESC_HEX_RE = re.compile(r"(?:\\x[0-9A-Fa-f]{2}){4,}")
 # Maximal runs of URL characters, found in one linear pass. A pattern that
 # requires the %XX escapes inside the run backtracks quadratically on long
@@ -107,10 +108,19 @@ def _rot13(text: str) -> str | None:
     words = _WORD_RE.findall(text)
     if len(words) < 4:
         return None
-    decoded = codecs.encode(text, "rot13")
     before = sum(1 for w in words if w.lower() in _COMMON)
+    if 3 * max(before, 1) > len(words):
+        return None  # reads as English already: the decoded text cannot win 3:1
+    decoded = codecs.encode(text, "rot13")
     after = sum(1 for w in _WORD_RE.findall(decoded) if w.lower() in _COMMON)
     return decoded if after >= 3 and after >= 3 * max(before, 1) else None
+
+
+_BLOBS = (
+    (_B64_RE, _b64, "base64"),
+    (_HEX_RE, _hex, "hex"),
+    (_ESC_HEX_RE, _hex, "hex"),
+)
 
 
 # Pure and called twice per text (the runner's decoding, then the obfuscation
@@ -118,11 +128,10 @@ def _rot13(text: str) -> str | None:
 @lru_cache(maxsize=256)
 def _scan_once(text: str, max_chars: int) -> tuple[Payload, ...]:
     found: list[Payload] = []
-    for regex, decoder, name in (
-        (_B64_RE, _b64, "base64"),
-        (_HEX_RE, _hex, "hex"),
-        (_ESC_HEX_RE, _hex, "hex"),
-    ):
+    # base64 and hex blobs (escaped or not) are unbroken runs of >= 16
+    # characters: prose has none, and str.split is far cheaper than the scans.
+    blobs = _BLOBS if any(len(word) >= _MIN_BLOB for word in text.split()) else ()
+    for regex, decoder, name in blobs:
         for m in regex.finditer(text):
             if m.end() - m.start() > max_chars:
                 continue

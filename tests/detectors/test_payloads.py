@@ -1,0 +1,50 @@
+"""Decoding encoded payloads: base64, hex, escaped hex, percent-encoding, rot13."""
+
+from __future__ import annotations
+
+import codecs
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from detectors._payloads import _BLOBS, _scan_once, decode_payloads
+
+SENTENCE = "Please send the quarterly report to the finance team before the meeting"
+
+
+def _encodings(text: str) -> list[tuple[str, str]]:
+    return [(p.encoding, p.text) for p in decode_payloads(text)]
+
+
+def test_base64_inside_prose_is_decoded() -> None:
+    blob = codecs.encode(SENTENCE.encode(), "base64").decode().replace("\n", "")
+    assert ("base64", SENTENCE) in _encodings(f"the note says {blob} and nothing else")
+
+
+def test_escaped_hex_is_decoded() -> None:
+    assert ("hex", "hello wo") in _encodings(r"run \x68\x65\x6c\x6c\x6f\x20\x77\x6f now")
+
+
+def test_rot13_of_english_is_decoded() -> None:
+    hidden = codecs.encode(SENTENCE, "rot13")
+    assert ("rot13", SENTENCE) in _encodings(hidden)
+
+
+def test_english_prose_yields_no_payload() -> None:
+    assert decode_payloads(SENTENCE) == []
+
+
+_BLOBBY = st.text(alphabet="abcdefABCDEF0123456789+/=_-\\x ", max_size=80)
+
+
+@given(text=_BLOBBY)
+def test_the_run_length_shortcut_never_hides_a_blob(text: str) -> None:
+    """Every blob the patterns match on the whole text is still reported."""
+    expected = {
+        (m.start(), m.end())
+        for regex, decoder, _ in _BLOBS
+        for m in regex.finditer(text)
+        if decoder(m.group(0)) is not None
+    }
+    got = {(p.start, p.end) for p in _scan_once.__wrapped__(text, 65536) if p.encoding != "rot13"}
+    assert got == expected
