@@ -73,13 +73,16 @@ class SecretPending:
 
     def __init__(self, rules: Iterable[Rule]) -> None:
         starters: dict[str, list[regex.Pattern[str]]] = {}
-        spanning: list[regex.Pattern[str]] = []
+        spanning: list[tuple[regex.Pattern[str], frozenset[str]]] = []
         for rule in rules:
             if rule.name in _RANDOM_LED or not _prefix_led(rule):
                 continue
             partial = regex.compile(rule.regex.pattern, rule.regex.flags & re.IGNORECASE)
             if _crosses_whitespace(rule):
-                spanning.append(partial)
+                firsts = frozenset(
+                    ch for ch in string.printable if partial.match(ch, partial=True) is not None
+                )
+                spanning.append((partial, firsts))
             # Index by the characters a match can start with, so a token
             # costs a dictionary lookup and a partial match or two.
             for ch in string.printable:
@@ -97,10 +100,15 @@ class SecretPending:
             quoted = _QUOTED_CLI.search(text, max(0, len(text) - 256))
             if quoted is not None:
                 hold = earliest(hold, quoted.start(1))
-        for rx in self._spanning:
-            m = rx.search(text, max(0, len(text) - _SPAN_LOOKBACK), partial=True)
-            if m is not None and m.partial and m.start() < len(text):
-                hold = earliest(hold, m.start())
+        if self._spanning:
+            lookback = max(0, len(text) - _SPAN_LOOKBACK)
+            tail = frozenset(text[lookback:])
+            for rx, firsts in self._spanning:
+                if tail.isdisjoint(firsts):
+                    continue  # no character a match could start with
+                m = rx.search(text, lookback, partial=True)
+                if m is not None and m.partial and m.start() < len(text):
+                    hold = earliest(hold, m.start())
         start = trailing_token_from(text)
         if start is None:
             return hold
