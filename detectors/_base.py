@@ -32,6 +32,7 @@ __all__ = [
 #: bidi characters removed; ``original`` -- the untouched text (for detectors
 #: that look for the hidden characters themselves).
 TextView = Literal["folded", "normalized", "original"]
+_TEXT_VIEWS = frozenset(get_args(TextView))  # asked per detector per stream window
 
 
 @dataclass(frozen=True, slots=True)
@@ -100,7 +101,7 @@ def text_view(detector: object) -> TextView:
     Whatever the view, the runner maps returned spans back to the original.
     """
     view = getattr(detector, "text_view", "folded")
-    if view not in get_args(TextView):
+    if view not in _TEXT_VIEWS:
         raise ValueError(f"bad text_view {view!r} on detector {getattr(detector, 'name', '?')}")
     return cast(TextView, view)
 
