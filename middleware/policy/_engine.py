@@ -27,6 +27,7 @@ from middleware.policy._decision import (
 )
 from middleware.policy._loader import PolicyLoadError, PolicyRevision, PolicySet
 from middleware.policy._outcome import cap_level, redactions, rule_hit
+from middleware.policy._possible import could_hold_without_findings
 from middleware.policy._sources import FindingSource, ScanOutcome, SourceResult
 
 __all__ = ["PolicyEngine", "segment_direction"]
@@ -214,7 +215,8 @@ class PolicyEngine:
 
         True only when it provably would: no rule of ``direction`` holds on a
         text with no pattern match and no finding (e.g. no ``not`` rule, no
-        fact-only rule), no inline pattern of those rules matches ``text``,
+        fact-only rule), no inline pattern matches ``text`` of those rules
+        that could hold without a finding (:mod:`~middleware.policy._possible`),
         and the source's pre-check (:class:`PrecheckSource`) rules out every
         detector they need (restricted to ``detectors`` as in
         :meth:`evaluate`). False means "evaluate to know". A stream screener
@@ -257,7 +259,15 @@ class PolicyEngine:
         empty = self._decide(plan, direction, facts, [_EMPTY])
         if empty.matches or empty.monitored or empty.failed:
             return None, names
-        patterns = tuple(node for rule in plan.rules[0] for node in rule.patterns)
+        # Quiet also needs "no findings" (the pre-check): a rule that cannot
+        # hold without one need not have its patterns checked.
+        probe = SegmentInput("", role or "assistant", (), facts)
+        patterns = tuple(
+            node
+            for rule in plan.rules[0]
+            if could_hold_without_findings(rule.body, probe)
+            for node in rule.patterns
+        )
         return patterns, names
 
     def hold_from(

@@ -83,6 +83,40 @@ def test_unavailable_detectors_are_never_quiet(write_policy: Callable[..., Path]
     assert not eng.quiet("the harbour was quiet", "output", {})
 
 
+NEEDS_A_FINDING = """
+- id: minors
+  title: Sexual content naming a minor
+  categories: [child_exploitation]
+  directions: [output]
+  when:
+    all:
+      - finding: {kind: "pii.*", min_score: 0.5}
+      - keywords: {words: [children]}
+  action: block
+- id: either
+  title: A finding or the code word
+  categories: [non_violent_crimes]
+  directions: [output]
+  when:
+    any:
+      - finding: {kind: "pii.*", min_score: 0.5}
+      - keywords: {words: [sesame]}
+  action: block
+"""
+
+
+def test_a_pattern_that_needs_a_finding_alongside_stays_quiet(
+    write_policy: Callable[..., Path],
+) -> None:
+    eng = _engine(write_policy(NEEDS_A_FINDING), PrecheckedSource())
+    assert eng.quiet("the children played by the harbour", "output", {})
+
+
+def test_a_pattern_that_holds_alone_is_not_quiet(write_policy: Callable[..., Path]) -> None:
+    eng = _engine(write_policy(NEEDS_A_FINDING), PrecheckedSource())
+    assert not eng.quiet("open sesame", "output", {})
+
+
 @pytest.fixture(scope="module")
 def pack_engine() -> PolicyEngine:
     ds = DetectorSet.from_config({n: {} for n in FAST}, executor="thread")
@@ -95,7 +129,8 @@ _WORDS = st.sampled_from(
      "555-0100", "4111", "1111", "1111 1111", "john@example.com", "password", "is",
      "hunter2!", "AKIAIOSFODNN7EXAMPL3", "ghp_", "aGVsbG8gd29ybGQgc2VjcmV0", "=", ":",
      "ignore", "previous", "instructions", "s\u200becret", "\u202e", "DE89", "3704",
-     "0044", "0532", "0130", "00", ".", ","]
+     "0044", "0532", "0130", "00", ".", ",", "children", "kids", "12", "year", "old",
+     "minor", "open", "sesame"]
 )  # fmt: skip
 
 
