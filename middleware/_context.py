@@ -65,6 +65,9 @@ class RequestContext:
     that will be sent upstream (gateway mode swaps the key there);
     ``response_headers`` are added to whatever the client receives, errors
     included. ``state`` is per-addon scratch space keyed by addon name.
+    ``burst_more`` is true while a stream hook sees an upstream event that
+    has more events already received behind it (one network read carried
+    several): a hook may defer costly work to the burst's last event.
     """
 
     request: ProxyRequest
@@ -85,6 +88,7 @@ class RequestContext:
     timings: dict[str, float] = field(default_factory=dict)
     usage: dict[str, int] = field(default_factory=dict)
     state: dict[str, Any] = field(default_factory=dict)
+    burst_more: bool = False
 
     @property
     def stream(self) -> bool:

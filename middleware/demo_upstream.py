@@ -15,7 +15,9 @@ frame), ``tokens_per_s`` (pace the text frames on a fixed schedule: the
 first at once, the k-th k/rate seconds after it, without drift; the frames
 around the text follow without waiting), ``die_after_frames`` (drop the
 connection mid-stream), ``raw_frames`` (send these SSE data payloads
-verbatim; ``tokens_per_s`` then paces every one of them).
+verbatim; ``tokens_per_s`` then paces every one of them),
+``frames_per_write`` (write this many frames at a time, so the proxy reads
+bursts of frames; default 1).
 """
 
 from __future__ import annotations
@@ -237,8 +239,12 @@ async def _completion(request: web.Request) -> web.StreamResponse:
     loop = asyncio.get_running_loop()
     start: float | None = None
     sent = 0  # text frames written so far
+    burst = max(1, int(mock.get("frames_per_write", 1)))
+    queued = bytearray()  # frames not yet written (frames_per_write > 1)
     for n, data in enumerate(frames):
         if die_after is not None and n >= int(die_after):
+            if queued:
+                await resp.write(bytes(queued))
             assert request.transport is not None
             request.transport.close()
             return resp
@@ -249,7 +255,10 @@ async def _completion(request: web.Request) -> web.StreamResponse:
             if wait > 0:
                 await asyncio.sleep(wait)
             sent += 1
-        await resp.write(f"data: {data}\n\n".encode())
+        queued += f"data: {data}\n\n".encode()
+        if n % burst == burst - 1 or n == len(frames) - 1:
+            await resp.write(bytes(queued))
+            queued.clear()
         if delay:
             await asyncio.sleep(delay)
     await resp.write_eof()

@@ -278,9 +278,12 @@ class Pipeline:
             try:
                 async for chunk in resp.iter_chunks():
                     ctx.timings.setdefault("ttfb_upstream", time.perf_counter() - ctx.started)
-                    for event in parser.feed(chunk):
+                    events = parser.feed(chunk)
+                    for k, event in enumerate(events, 1):
+                        ctx.burst_more = k < len(events)
                         for ev in await self._through_stream_hooks(ctx, event, 0):
                             out += ev.encode()
+                    ctx.burst_more = False
                     if out:
                         ctx.timings.setdefault("ttfb", time.perf_counter() - ctx.started)
                         yield bytes(out)

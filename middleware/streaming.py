@@ -58,9 +58,11 @@ class StreamBlocked(Exception):
 class ChannelScreen(Protocol):
     """Screens one channel of one choice, incrementally."""
 
-    async def feed(self, text: str) -> str:
+    async def feed(self, text: str, *, defer: bool = False) -> str:
         """Add ``text``; return what is now safe to release (redacted).
 
+        ``defer``: more text is already at hand (a burst of frames), so the
+        screen may hold ``text`` unscreened and decide at a later ``feed``.
         Raises :class:`StreamBlocked` when a blocking rule matched.
         """
         ...
@@ -142,6 +144,7 @@ class WindowScreen:
         self._max_hold = max_hold
         self._tail = ""
         self._pending = ""
+        self._unscreened = False  # held only because a burst deferred it
         self.released_chars = 0
         self.max_held = 0
 
@@ -150,13 +153,26 @@ class WindowScreen:
         """Characters currently held back."""
         return len(self._pending)
 
-    async def feed(self, text: str) -> str:
-        """Hold ``text`` and release what the rules have cleared."""
-        extends = bool(self._pending)
+    async def feed(self, text: str, *, defer: bool = False) -> str:
+        """Hold ``text`` and release what the rules have cleared.
+
+        With ``defer`` (more frames of a burst follow) the text is held
+        unscreened: one screening of the whole burst at its last frame costs
+        the same latency and far less than one per frame. ``feed("")``
+        screens what is held now (the end of a burst that did not reach
+        this channel again).
+        """
+        held_by_rules = bool(self._pending) and not self._unscreened
         self._pending += text
         self.max_held = max(self.max_held, len(self._pending))
-        if extends and len(self._pending) < self._max_hold and not _BOUNDARY.search(text):
-            return ""  # more of a word the rules already hold: decide at its end
+        if len(self._pending) < self._max_hold:
+            if defer:
+                self._unscreened = self._unscreened or bool(text)
+                return ""
+            if text and held_by_rules and not _BOUNDARY.search(text):
+                return ""  # more of a word the rules already hold: decide at its end
+        if not self._pending:
+            return ""
         return await self._screen(final=False)
 
     async def finish(self) -> str:
@@ -173,6 +189,7 @@ class WindowScreen:
         window = self._tail + self._pending
         base = len(self._tail)
         start = self.released_chars - base
+        self._unscreened = False
         verdict = await self._evaluate(Window(window, start, base, final))
         if verdict.block is not None:
             raise StreamBlocked(verdict.block)
@@ -211,6 +228,8 @@ class _StreamState:
         default_factory=dict
     )
     last_frame: Any = None
+    #: Screens holding text a burst deferred, screened at the burst's end.
+    deferred: set[tuple[int, str, int]] = field(default_factory=set)
 
 
 def _screen_key(frame: Any, seg: Segment) -> tuple[int, str, int]:
@@ -227,6 +246,20 @@ def _screen_key(frame: Any, seg: Segment) -> tuple[int, str, int]:
 
 def _direction(channel: str) -> Direction:
     return "reasoning" if channel == "reasoning" else "output"
+
+
+def _text_event(
+    st: _StreamState, adapter: ApiAdapter, key: tuple[int, str, int], text: str
+) -> SseEvent:
+    """A frame carrying only ``text`` for the channel ``key``, shaped like its last frame."""
+    template, path = st.templates[key]
+    blank: dict[tuple[str | int, ...], str] = {s.path: "" for s in adapter.frame_segments(template)}
+    blank[path] = text
+    frame = adapter.rebuild(template, blank)
+    for c in frame.get("choices") or []:
+        if isinstance(c, dict):
+            c["finish_reason"] = None
+    return SseEvent(data=json.dumps(frame))
 
 
 def _is_empty(frame: Any) -> bool:
@@ -322,7 +355,13 @@ class StreamAddon(Addon):
                 if screen is None:
                     continue
                 st.templates[key] = (frame, seg.path)
-                replacements[seg.path] = await screen.feed(seg.text)
+                replacements[seg.path] = await screen.feed(seg.text, defer=ctx.burst_more)
+                if ctx.burst_more:
+                    st.deferred.add(key)
+                else:
+                    st.deferred.discard(key)
+            if st.deferred and not ctx.burst_more:
+                out.extend(await self._release_deferred(st, adapter))
             finishing = [
                 c.get("index", i)
                 for i, c in enumerate(frame.get("choices") or [])
@@ -370,17 +409,21 @@ class StreamAddon(Addon):
         for key, screen in st.screens.items():
             if screen is None or (choice is not None and key[0] != choice):
                 continue
+            st.deferred.discard(key)
             text = await screen.finish()
-            if not text:
-                continue
-            template, path = st.templates[key]
-            blank = {s.path: "" for s in adapter.frame_segments(template)}
-            blank[path] = text
-            frame = adapter.rebuild(template, blank)
-            for c in frame.get("choices") or []:
-                if isinstance(c, dict):
-                    c["finish_reason"] = None
-            events.append(SseEvent(data=json.dumps(frame)))
+            if text:
+                events.append(_text_event(st, adapter, key, text))
+        return events
+
+    async def _release_deferred(self, st: _StreamState, adapter: ApiAdapter) -> list[SseEvent]:
+        """Screen the channels a burst deferred and that its last frame did not feed."""
+        events: list[SseEvent] = []
+        for key in sorted(st.deferred):
+            screen = st.screens.get(key)
+            text = "" if screen is None else await screen.feed("")
+            if text:
+                events.append(_text_event(st, adapter, key, text))
+        st.deferred.clear()
         return events
 
     def _block_events(self, ctx: RequestContext, frame: Any, error: ApiError) -> list[SseEvent]:

@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 from middleware._context import RequestContext
 from middleware.access import AccessAddon
 from middleware.addons import Addon
-from middleware.streaming import StreamAddon, StreamScreening
+from middleware.streaming import StreamAddon, StreamBlocked, StreamScreening
 from tests.conftest import Running, StartTollgate
 from tests.middleware.stream_rules import Rule, RuleScreening, redact_all
 
@@ -199,10 +199,19 @@ async def test_block_mid_stream_ends_with_content_filter_and_error(
                 if chunk.choices[0].finish_reason:
                     finishes.append(chunk.choices[0].finish_reason)
     await client.close()
-    assert "sk-" not in "".join(received)
-    assert "".join(received) == "Sure, here is the key: "
+    # What was released before the key (frames read in one burst are screened
+    # together, so a burst that holds the key releases none of its text).
+    assert "Sure, here is the key: ".startswith("".join(received))
     assert finishes == ["content_filter"]
     assert "blocked" in str(info.value.message)
+
+
+async def test_a_block_keeps_what_was_released_before_it() -> None:
+    screen = RuleScreening(RULES).open("output", "content", 0)
+    assert screen is not None
+    assert await screen.feed("Sure, here is the key: ") == "Sure, here is the key: "
+    with pytest.raises(StreamBlocked):
+        await screen.feed("sk-" + "A" * 30 + " and more")
 
 
 async def test_violation_in_the_last_frame_is_caught(
@@ -266,3 +275,91 @@ async def test_stream_dying_midway_drops_held_text_then_errors(
                 received.append(chunk.choices[0].delta.content or "")
     await client.close()
     assert "".join(received) == "mail "
+
+
+# -- bursts: several frames in one read are screened once, at the last --------
+
+
+class _CountingScreening(RuleScreening):
+    """Counts the windows the rules are asked about."""
+
+    def __init__(self, rules: list[Rule]) -> None:
+        super().__init__(rules)
+        self.windows = 0
+
+    def open(self, direction: Any, channel: Any, choice: int) -> Any:
+        screen = super().open(direction, channel, choice)
+        if screen is None:
+            return None
+        evaluate = screen._evaluate
+
+        async def counted(window: Any) -> Any:
+            self.windows += 1
+            return await evaluate(window)
+
+        screen._evaluate = counted
+        return screen
+
+
+async def test_deferred_text_is_held_unscreened_until_the_burst_ends() -> None:
+    screening = _CountingScreening(RULES)
+    screen = screening.open("output", "content", 0)
+    assert await screen.feed("The sea ", defer=True) == ""
+    assert await screen.feed("is calm ", defer=True) == ""
+    assert screening.windows == 0
+    assert await screen.feed("today. ") == "The sea is calm today. "
+    assert screening.windows == 1
+
+
+async def test_feeding_nothing_screens_what_a_burst_deferred() -> None:
+    screen = RuleScreening(RULES).open("output", "content", 0)
+    assert await screen.feed("Mail jo@x.io now ", defer=True) == ""
+    assert await screen.feed("") == "Mail <EMAIL> now "
+
+
+async def test_a_word_held_by_a_burst_is_not_mistaken_for_one_the_rules_hold() -> None:
+    screen = RuleScreening([CARD]).open("output", "content", 0)
+    assert await screen.feed(" harb", defer=True) == ""
+    assert await screen.feed("our") == " harbour"
+
+
+@pytest.mark.parametrize("frames_per_write", [3, 50])
+async def test_bursts_of_frames_stream_the_redacted_text(
+    upstream: TestServer, start_tollgate: StartTollgate, frames_per_write: int
+) -> None:
+    screening = _CountingScreening(RULES)
+
+    async def factory(ctx: RequestContext) -> StreamScreening | None:
+        return screening
+
+    running = await start_tollgate(
+        str(upstream.make_url("")).rstrip("/"), addons=[AccessAddon(), StreamAddon(factory)]
+    )
+    reply = "Mail jane@example.com, card 4111 1111 1111 1111. Thanks for all the fish!"
+    client = _client(running)
+    mock = {"reply": reply, "chunk_chars": 2, "frames_per_write": frames_per_write}
+    text, finish, _ = await _collect(await _stream(client, mock))
+    await client.close()
+    assert text == "Mail <EMAIL>, card <CARD>. Thanks for all the fish!"
+    assert finish == "stop"
+    assert screening.windows < len(reply) // 2  # fewer windows than frames
+
+
+async def test_a_burst_ending_on_another_channel_releases_the_deferred_text(
+    upstream: TestServer, start_tollgate: StartTollgate
+) -> None:
+    running, _ = await _start(upstream, start_tollgate, RULES)
+    client = _client(running)
+    # Reasoning frames then answer frames, three per write: bursts end on
+    # either channel; everything arrives, in order, per channel.
+    mock = {"reply": "The answer is 42.", "reasoning": "Let me think it over.",
+            "chunk_chars": 3, "frames_per_write": 3}  # fmt: skip
+    stream = await _stream(client, mock)
+    answer, reasoning = [], []
+    async for chunk in stream:
+        if chunk.choices:
+            answer.append(chunk.choices[0].delta.content or "")
+            reasoning.append(getattr(chunk.choices[0].delta, "reasoning_content", None) or "")
+    await client.close()
+    assert "".join(answer) == "The answer is 42."
+    assert "".join(reasoning) == "Let me think it over."

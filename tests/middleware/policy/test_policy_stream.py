@@ -283,7 +283,9 @@ async def test_cut_rules_release_text_at_once_and_still_stop_the_stream(
         model="demo-chat",
         messages=[{"role": "user", "content": "hi"}],
         stream=True,
-        extra_body={"mock": {"reply": reply, "chunk_chars": 4}},
+        # Paced: frames read in one burst are screened together, and this
+        # test is about text flowing frame by frame before the cut.
+        extra_body={"mock": {"reply": reply, "chunk_chars": 4, "tokens_per_s": 50}},
     )
     received: list[str] = []
     finishes: list[str] = []
