@@ -70,7 +70,7 @@ class PoolBatcher:
         for part in _split(pending, self._parts):
             try:
                 future = self._submit([job for job, _ in part])
-            except BaseException as exc:  # a broken or shut-down pool
+            except Exception as exc:  # a broken or shut-down pool
                 _fail(part, exc)
                 continue
             future.add_done_callback(partial(_resolve_soon, loop, part))
