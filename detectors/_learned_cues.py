@@ -336,6 +336,25 @@ CUES: tuple[Cue, ...] = (
         r"develop|design|generate)\b",
     ),
     _c(
+        "request",
+        "misuse",
+        # An imperative request for content or help at the start of a sentence:
+        # the shape of "write a ...", "give me ...", "I need ..." (the structure of
+        # asking for harm, as opposed to asking about it).
+        r"(^|[.!?:]\s+)\s*(please\s+)?(write|create|generate|give|tell|list|explain|describe|"
+        r"develop|design|provide|draft|suggest|teach|show|outline|compose|produce|make|build|"
+        r"brainstorm|help me|i want|i need|i'?d like|can you|could you|would you)\b",
+    ),
+    _c(
+        "question",
+        "misuse",
+        # A question about something (knowledge, opinion, history), as opposed to
+        # a request for instructions.
+        r"(^|[.!?]\s+)\s*(what|what's|why|who|when|"
+        r"where (is|are|was|were|do|does|did)|which|is|are|was|were|does|did|has|have|how (many|"
+        r"much|long|often|old|come|did|does|is|are|was|were))\b",
+    ),
+    _c(
         "obedience",
         "jailbreak",
         r"\b(you (must|will) (always|never|obey|comply)|obey (me|my|every|all)|"
