@@ -265,6 +265,15 @@ CUES: tuple[Cue, ...] = (
         r"\{\{?\s*(prompt|question|query|request|input)\s*\}\}?",
     ),
     _c(
+        "template_note",
+        "jailbreak",
+        # A note to the person reusing a shared template: put your own task in
+        # and delete the note ("change the words X with your task and delete this").
+        r"\b(replace|change|substitute|swap)\b[^.\n]{0,60}\b(with|by|for)\s+(your|whatever you|"
+        r"the)\s+(own\s+)?(task|prompt|question|request|query|want)\b|\bdelete this (comment|"
+        r"note|line|sentence|text|part)\b",
+    ),
+    _c(
         "evil_persona",
         "jailbreak",
         r"\b(evil|opposite|dark|shadow|devil|demon|villain|anti-?gpt|malicious|twisted|rogue)\b"
