@@ -335,8 +335,9 @@ CUES: tuple[Cue, ...] = (
         "misuse",
         r"\b(protect\w*|defend\w*|secur(e|ing) (my|our|your|against)|safeguard\w*|prevent\w*|"
         r"detect|spot|recogni[sz]e|identify|report|remove|recover from|avoid (being|falling)|"
-        r"guard against|warning signs|signs (of|that)|stay safe|keep \w+ safe|talk to my (kids|"
-        r"children|son|daughter) about|support (a|my) \w+)\b",
+        r"guard against|warning signs|signs (of|that)|stay safe|keep \w+ safe|(talk|speak) (to|"
+        r"with) my (\w+ ){0,3}(kids|children|son|daughter|teen|teenager)s? about|support (a|my) "
+        r"\w+|reduce (\w+ ){0,2}(losses|risk|risks|theft))\b",
     ),
     _c(
         "produce",

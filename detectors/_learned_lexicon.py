@@ -277,18 +277,35 @@ _CHILD_SEX = caseless(
 )
 
 
+#: What makes an election mention harmful: fraud, suppression, intimidation,
+#: deception. "Write a news article about the election" names no harm.
+_ELECTION_HARM = caseless(
+    r"\b(fraud\w*|rig(s|ged|ging)?|suppress\w*|intimidat\w*|fake\w*|false\w*|mislead\w*|"
+    r"disinformation|misinformation|propaganda|deter(s|red|ring|rence)?|discourag\w*|"
+    r"stuff(s|ed|ing)? (\w+ )?ballot|steal\w*|stolen|hack\w*|manipulat\w*|tamper\w*|"
+    r"illegal\w*|wrong (date|day|place)|brib\w*|sabotag\w*|disenfranchis\w*|"
+    r"prevent\w* (\w+ ){0,2}from voting|(den(y|ied|ies|ying)|strip\w*|(take|took|taking) "
+    r"away) (\w+ ){0,3}(vote|votes|voting|ballots?)|"
+    r"cheat\w*|forg(e|ed|ery|ing))\b"
+)
+
+
 def topic_spans(text: str) -> list[tuple[int, int, str]]:
     """``(start, end, category)`` of every lexicon hit in text order.
 
     Homonyms with a harmless object ("kill a Python process") are excluded, and
     ``child_exploitation`` needs a minor *and* a sexual or grooming term in the
-    text: a question about a child alone names no such topic.
+    text: a question about a child alone names no such topic; ``elections``
+    needs an election *and* a term of fraud, suppression or deception.
     """
     out: list[tuple[int, int, str]] = []
     low = lowered(text)
     child_ok = _CHILD_SEX.search(text, low) is not None
+    election_ok = _ELECTION_HARM.search(text, low) is not None
     for name, rx in MISUSE_CATEGORIES.items():
         if name == "child_exploitation" and not child_ok:
+            continue
+        if name == "elections" and not election_ok:
             continue
         for m in rx.finditer(text, low):
             if name in _HOMONYM_CATS and _HOMONYM.match(text, low, m.end()):
