@@ -92,8 +92,11 @@ class FittedModel:
 #: Alternatives measured LODO (any@0.5) against (16, 2.0): C=32 moves recall by <= 0.02
 #: and raises hh_rlhf 0.0129 -> 0.0139, xstest_safe 0.100 -> 0.104; penalty 1.0 trades
 #: advbench -0.01 / simple_safety +0.02 for hh_rlhf 0.0129 -> 0.0216. Neither kept.
+#: With the wider lexicons and the request / asks-about features the penalty is 3.0:
+#: against 2.0 it moves harmful recall by <= 0.01 and hh_rlhf 0.011 -> 0.009 (fast
+#: LODO, numpy scoring without the cascade).
 SETTINGS: dict[str, tuple[float, float]] = {
-    "misuse": (16.0, 2.0),
+    "misuse": (16.0, 3.0),
     "injection": (4.0, 0.0),
     "jailbreak": (4.0, 0.0),
 }

@@ -8,7 +8,8 @@ calibrates on the benign ``calib`` split and writes
 
     PYTHONPATH=. python bench/train_classifiers.py [--out PATH]
 
-Needs scikit-learn and scipy (training only; the run time needs neither).
+Needs numpy, scipy and scikit-learn (training only; the run time needs none of them):
+``pip install -e ".[train]"``.
 """
 
 from __future__ import annotations

@@ -265,6 +265,15 @@ CUES: tuple[Cue, ...] = (
         r"\{\{?\s*(prompt|question|query|request|input)\s*\}\}?",
     ),
     _c(
+        "template_note",
+        "jailbreak",
+        # A note to the person reusing a shared template: put your own task in
+        # and delete the note ("change the words X with your task and delete this").
+        r"\b(replace|change|substitute|swap)\b[^.\n]{0,60}\b(with|by|for)\s+(your|whatever you|"
+        r"the)\s+(own\s+)?(task|prompt|question|request|query|want)\b|\bdelete this (comment|"
+        r"note|line|sentence|text|part)\b",
+    ),
+    _c(
         "evil_persona",
         "jailbreak",
         r"\b(evil|opposite|dark|shadow|devil|demon|villain|anti-?gpt|malicious|twisted|rogue)\b"
@@ -326,14 +335,34 @@ CUES: tuple[Cue, ...] = (
         "misuse",
         r"\b(protect\w*|defend\w*|secur(e|ing) (my|our|your|against)|safeguard\w*|prevent\w*|"
         r"detect|spot|recogni[sz]e|identify|report|remove|recover from|avoid (being|falling)|"
-        r"guard against|warning signs|signs (of|that)|stay safe|keep \w+ safe|talk to my (kids|"
-        r"children|son|daughter) about|support (a|my) \w+)\b",
+        r"guard against|warning signs|signs (of|that)|stay safe|keep \w+ safe|(talk|speak) (to|"
+        r"with) my (\w+ ){0,3}(kids|children|son|daughter|teen|teenager)s? about|support (a|my) "
+        r"\w+|reduce (\w+ ){0,2}(losses|risk|risks|theft))\b",
     ),
     _c(
         "produce",
         "misuse",
         r"\b(make|build|create|produce|synthesi[sz]e|manufacture|cook|obtain|acquire|buy|get|write|"
         r"develop|design|generate)\b",
+    ),
+    _c(
+        "request",
+        "misuse",
+        # An imperative request for content or help at the start of a sentence:
+        # the shape of "write a ...", "give me ...", "I need ..." (the structure of
+        # asking for harm, as opposed to asking about it).
+        r"(^|[.!?:]\s+)\s*(please\s+)?(write|create|generate|give|tell|list|explain|describe|"
+        r"develop|design|provide|draft|suggest|teach|show|outline|compose|produce|make|build|"
+        r"brainstorm|help me|i want|i need|i'?d like|can you|could you|would you)\b",
+    ),
+    _c(
+        "question",
+        "misuse",
+        # A question about something (knowledge, opinion, history), as opposed to
+        # a request for instructions.
+        r"(^|[.!?]\s+)\s*(what|what's|why|who|when|"
+        r"where (is|are|was|were|do|does|did)|which|is|are|was|were|does|did|has|have|how (many|"
+        r"much|long|often|old|come|did|does|is|are|was|were))\b",
     ),
     _c(
         "obedience",

@@ -6,8 +6,10 @@ the shipped weights always meet the features they were trained on. Features:
 * word unigrams and bigrams (unicode words, lower-cased);
 * structural cues (:mod:`detectors._learned_cues`);
 * topic lexicons of the misuse taxonomy (:mod:`detectors._learned_lexicon`),
-  protected-group mentions, conjunctions "topic AND intent" and n-grams with
-  the topic word replaced by its category ("how can i <violent_crimes>").
+  protected-group mentions, conjunctions "topic AND intent" (intent: a how-to,
+  an imperative request, secrecy, a victim, making or obtaining something),
+  "asks about" (a question with no intent cue, alone and with a topic) and
+  n-grams with the topic word replaced by its category ("how can i <violent_crimes>").
 
 Character n-grams were measured and dropped: they fit the style of the training
 sets and lowered leave-one-dataset-out recall.
@@ -28,6 +30,7 @@ import re
 import zlib
 from bisect import bisect_left
 from collections import Counter
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from detectors._learned_cues import cue_matches
@@ -40,6 +43,7 @@ __all__ = [
     "Analysis",
     "SparseVec",
     "analyse",
+    "asks_about",
     "featurise",
     "span_cues",
     "span_topical",
@@ -57,7 +61,9 @@ SparseVec = dict[int, float]
 #: log: they carry meaning that transfers across datasets, so they are allowed
 #: larger values than any single word (less shrunk by the L2 penalty).
 STRUCT_SCALE = 3.0
-_INTENT_CUES = ("howto", "covert", "target", "produce", "discrimination")
+_INTENT_CUES = ("howto", "covert", "target", "produce", "discrimination", "request")
+#: Cues of asking *for* something; a question without any of them asks *about* it.
+_INSTRUMENTAL_CUES = ("howto", "request", "covert", "produce", "target")
 _TOPIC_TOKENS = {"topic" + name.replace("_", ""): name for name in MISUSE_CATEGORIES}
 
 
@@ -156,6 +162,15 @@ def span_cues(a: Analysis, start: int, end: int) -> dict[str, int]:
     return out
 
 
+def asks_about(cues: Mapping[str, int]) -> bool:
+    """Whether cue counts read as a question *about* something ("what is meth?").
+
+    True when a question opens a sentence and no cue asks *for* something
+    (instructions, content, secrecy, a victim, something made or obtained).
+    """
+    return "question" in cues and not any(c in cues for c in _INSTRUMENTAL_CUES)
+
+
 def span_topical(a: Analysis, start: int, end: int) -> bool:
     """Whether the span ``[start, end)`` names a harmful topic of the taxonomy lexicons.
 
@@ -192,6 +207,11 @@ def span_vector(a: Analysis, start: int, end: int) -> SparseVec:
             struct["x:any&" + intent] += 1
         for name in (*topics, *(("group",) if groups else ())):
             struct[f"x:{name}&{intent}"] += 1
+    if asks_about(found):
+        # A question about a topic, not a request for help with it.
+        struct["r:about"] += 1
+        if topics:
+            struct["x:any&about"] += 1
     for i in _slice(a.abstract_at, start, end):
         struct[a.abstract[i]] += 1
     for name, n in struct.items():

@@ -44,6 +44,7 @@ JAILBREAK_CUE_WEIGHTS: dict[str, float] = {
     "token_game": 1.5,
     "fiction_frame": 0.4,
     "placeholder": 0.8,
+    "template_note": 1.2,
     "evil_persona": 1.0,
     "no_disclaimers": 1.2,
     "obedience": 1.0,

@@ -78,7 +78,10 @@ _LEXICONS: dict[str, tuple[str, ...]] = {
         r"falsely claim\w*|brib\w*|drugs?|cocaine|(buy|get|sell|snort) (some |a gram of )?coke",
         r"crack cocaine|heroin",
         r"meth(amphetamine)?|fentanyl|lsd|mdma|ecstasy|ketamine|bath salts|get high|illegal\w*",
-        r"illicit|black market|dark ?web|blackmail\w*|extort\w*|pirat\w*|insider trading",
+        r"illicit|black market|dark ?web|blackmail\w*|extort\w*|insider trading",
+        # Copyright piracy, not the seafarer or the baseball team (both in benign training text).
+        r"piracy|pirated|pirating|pirate bay|pirate (\w+ ){0,2}(software|content|movies?|films?|"
+        r"music|songs?|games?|copies|books?|papers?|shows?|episodes?|apps?)",
         r"forg(e|ed|ery|ing) (a |the )?(signature|documents?|checks?|cheques?|ids?|passports?)",
         r"fake (ids?|passports?|diplomas?|degrees?|documents?|prescriptions?|identit\w+)",
         r"identity theft|burglar\w*|break into (a|the|my|someone|his|her)|pick (a )?locks?",
@@ -146,8 +149,103 @@ _LEXICONS: dict[str, tuple[str, ...]] = {
         r"defamat\w*|slander\w*|rumou?rs?",
     ),
 }
+#: Second pass over the hazard taxonomy (MLCommons AILuminate hazard categories):
+#: the acts, objects and protected attributes each category names that the first
+#: lexicons left out -- harm done to a person with everyday verbs, self-harm and
+#: eating-disorder behaviour, sexual body terms, theft targets, intrusion
+#: tooling, claims of a group's inferiority, stock disinformation claims.
+_MORE: dict[str, tuple[str, ...]] = {
+    "cyber_crime": (
+        r"(computer|network|self.propagating) worms?|worm (code|virus|malware)|malicious payloads?",
+        r"obfuscat\w*|evad\w* (detection|analysis|analy[sz]ers|security|scanners?)",
+        r"buffer overflows?|escalat\w* privileges?",
+        r"(corrupt|wipe|erase|destroy|encrypt)\w* (\w+ ){0,2}(hard drives?|disks?|files|"
+        r"databases?)",
+        r"port scan\w*|metasploit|mimikatz|cobalt strike|ddos.for.hire|booters?|stressers?",
+        r"(dump|harvest|grab|exfiltrat)\w* (\w+ ){0,2}(hashes|tokens|cookies|credentials|"
+        r"passwords)",
+    ),
+    "indiscriminate_weapons": (
+        r"biosafety|bsl.?[34]|lab leaks?|nerve gas|toxic (compounds?|agents?|fumes|gas(es)?)",
+        r"synthesi[sz]\w* (\w+ ){0,3}(toxins?|poisons?|nerve agents?|explosives?|pathogens?)",
+        r"homemade (explosives?|weapons?|guns?|napalm|poisons?|grenades?)",
+        r"(culture|cultivate|spread|release) (\w+ ){0,2}(pathogens?|viruses)",
+    ),
+    "violent_crimes": (
+        r"(punch|kick|slap|headbutt|stomp|shove|overpower)\w* (someone|somebody|"
+        r"a (man|woman|person|child|kid|girl|boy)|him|her|them|people|my (\w+ )?(wife|husband|"
+        r"girlfriend|boyfriend|partner|neighbou?r|boss|coworker|brother|sister|dad|mom|mother|"
+        r"father))",
+        r"set (someone|somebody|him|her|them|people|(a|an|the|his|her|their|my) "
+        r"(\w+('s)? )?(person|man|woman|house|home|car|building|school|church|mosque|"
+        r"synagogue|hospital|store)) on fire",
+        r"blow up (a|an|the|his|her|their|my) (person|house|home|car|building|school|"
+        r"church|mosque|synagogue|hospital|plane|bus|train|bridge|city)|burn (\w+ ){0,2}(alive|"
+        r"to death)",
+        r"run (someone|somebody|him|her|them|people) over|knock\w* (someone|him|her|them) out",
+        r"drown (someone|somebody|him|her|them|a (person|child|kid|baby)|people)",
+        r"electrocut\w*|decapitat\w*|mutilat\w*|castrat\w*|cannibal\w*|corpses?",
+        r"human (flesh|remains|skulls?|organs?)|body parts",
+        r"(cut|slit|sever|slash) (\w+ ){0,2}(throats?|wrists?|arter(y|ies)|brake lines?|brakes?)",
+        r"(crack|smash|break) (\w+ ){0,2}(skulls?|ribs?|jaws?|kneecaps?)",
+        r"(destroy|wipe out|obliterate|annihilate|level|raze) (a|an|the|this|entire|whole) "
+        r"(\w+ )?(city|town|village|country|population|neighbou?rhood)",
+        r"knives|switchblades?|machetes?|brass knuckles|tasers?|stun guns?|crossbows?|gangs?",
+        r"threaten\w*|intimidat\w*|cyberbull\w*|revenge porn|recruit\w* (\w+ ){0,2}(for|into|to "
+        r"join) (a |an |the )?(gang|cartel|militia|terrorist|extremist|cult)",
+        r"lethal\w*|extremis\w*|jihad\w*|isis|al.?qaeda|taliban|boko haram|school shootings?",
+        r"animal abuse|abus\w* (an? |my |the )?(animals?|dogs?|cats?|pets?)",
+        r"domestic (violence|abuse)|abus\w* (my|his|her|a) (wife|husband|partner|girlfriend|"
+        r"boyfriend|child|kid)",
+    ),
+    "non_violent_crimes": (
+        r"pick.?pocket\w*|carjack\w*|heists?|bank vaults?|safe.?crack\w*|ransom",
+        r"(disable|bypass|cut|disarm|deactivate)\w* (\w+ ){0,2}(alarms?|security (systems?|"
+        r"cameras?)|cctv|surveillance cameras?|ankle monitors?)",
+        r"ivory|rhino horns?|endangered (species|animals?)|wildlife trafficking",
+        r"trick (\w+ ){0,3}into|swindl\w*|con (artists?|men|someone|people)|gaslight\w*",
+        r"manipulat\w* (someone|somebody|people|him|her|them|my|a (person|child|vulnerable))",
+        r"brainwash\w*|indoctrinat\w*|steroids|miracle cures?|snake oil|quack\w*",
+        r"spamm\w*|spam (operations?|campaigns?|bots?|messages)",
+        r"rig\w* (the )?(lottery|game|bids?|prices?)|price.fixing|kickbacks?|insider information",
+        r"codeine|shrooms|psilocybin|dmt|ghb|rohypnol|roofies?",
+        r"date.rape|(buy|get|obtain)\w* (alcohol|beer|liquor|cigarettes|vapes?) (as a minor|"
+        r"underage|without)|underage drinking|avoid paying (taxes|tax|for)",
+    ),
+    "self_harm": (
+        r"(kill|harm|hurt|cut|burn|starve|poison|drown|hang|shoot|stab|suffocate|choke|"
+        r"electrocute) (myself|yourself|oneself|herself|himself)",
+        r"worth (me )?(being alive|living)|(don'?t|do not) want to (live|be alive|exist)",
+        r"better off dead|(take|end) (my|your) (own )?li(fe|ves)|self.?injur\w*",
+        r"binge (eat\w*|and purge)|(make|force|making|forcing) (myself|yourself|herself|"
+        r"himself) (to )?(throw up|vomit|puke|sick)|vomit (it )?(all )?(back )?up",
+        r"(get|become|be|look) (so |really |very |super |extremely )?(skinny|thin) (that|enough)",
+    ),
+    "hate": (
+        r"(insult|belittl|ridicul|humiliat)\w* (someone|somebody|him|her|them|people|my|a|an)",
+        r"second.class (citizens?|humans?)",
+        r"inherently (inferior|less|worse|violent|lazy|stupid|criminal|dangerous)",
+        r"(less|more) intelligent than|naturally (inferior|violent|lazy|criminal)",
+        r"go back to (their|your) (own )?(country|countries)",
+    ),
+    "sexual_content": (
+        r"penis\w*|dicks?|cocks?|boners?|erections?|vaginas?|pussy|boobs|tits|clitoris",
+        r"anal sex|semen|undress\w*|topless|escorts?|sexual favou?rs|hook.?ups?",
+    ),
+    "privacy": (
+        r"immigration status|citizenship status|whereabouts|where (he|she|they) lives?",
+        r"(find|look) up (\w+ ){0,2}(address|location|phone number)|without (them|him|her) knowing",
+        r"track (\w+ ){0,2}(phone|location|car|movements)|read (\w+ ){0,2}(texts|messages|emails)",
+    ),
+    "disinformation": (
+        r"anti.?vax\w*|vaccines? (cause|causes|caused)|flat earth|chemtrails|crisis actors?",
+        r"false flag|(posing|pose|pretend\w*) as (an? )?(expert|"
+        r"doctor|official|journalist|scientist)|persuad\w* (readers|people|voters|the public)",
+    ),
+}
 MISUSE_CATEGORIES: dict[str, CaselessPattern] = {
-    name: caseless(r"\b(" + "|".join(parts) + r")\b") for name, parts in _LEXICONS.items()
+    name: caseless(r"\b(" + "|".join((*parts, *_MORE.get(name, ()))) + r")\b")
+    for name, parts in _LEXICONS.items()
 }
 
 #: Protected groups: naming one is no harm; together with a discrimination
@@ -173,7 +271,23 @@ _HOMONYM = caseless(
 _HOMONYM_CATS = ("violent_crimes", "cyber_crime", "indiscriminate_weapons", "non_violent_crimes")
 
 
-_CHILD_SEX = caseless(r"\b(sex\w*|nude\w*|naked|erotic\w*|porn\w*|groom\w*|molest\w*|explicit)\b")
+_CHILD_SEX = caseless(
+    r"\b(sex\w*|nude\w*|naked|erotic\w*|porn\w*|groom\w*|molest\w*|explicit|undress\w*|penis|"
+    r"dicks?|boners?|genitals?|romantic|intimate)\b"
+)
+
+
+#: What makes an election mention harmful: fraud, suppression, intimidation,
+#: deception. "Write a news article about the election" names no harm.
+_ELECTION_HARM = caseless(
+    r"\b(fraud\w*|rig(s|ged|ging)?|suppress\w*|intimidat\w*|fake\w*|false\w*|mislead\w*|"
+    r"disinformation|misinformation|propaganda|deter(s|red|ring|rence)?|discourag\w*|"
+    r"stuff(s|ed|ing)? (\w+ )?ballot|steal\w*|stolen|hack\w*|manipulat\w*|tamper\w*|"
+    r"illegal\w*|wrong (date|day|place)|brib\w*|sabotag\w*|disenfranchis\w*|"
+    r"prevent\w* (\w+ ){0,2}from voting|(den(y|ied|ies|ying)|strip\w*|(take|took|taking) "
+    r"away) (\w+ ){0,3}(vote|votes|voting|ballots?)|"
+    r"cheat\w*|forg(e|ed|ery|ing))\b"
+)
 
 
 def topic_spans(text: str) -> list[tuple[int, int, str]]:
@@ -181,13 +295,17 @@ def topic_spans(text: str) -> list[tuple[int, int, str]]:
 
     Homonyms with a harmless object ("kill a Python process") are excluded, and
     ``child_exploitation`` needs a minor *and* a sexual or grooming term in the
-    text: a question about a child alone names no such topic.
+    text: a question about a child alone names no such topic; ``elections``
+    needs an election *and* a term of fraud, suppression or deception.
     """
     out: list[tuple[int, int, str]] = []
     low = lowered(text)
     child_ok = _CHILD_SEX.search(text, low) is not None
+    election_ok = _ELECTION_HARM.search(text, low) is not None
     for name, rx in MISUSE_CATEGORIES.items():
         if name == "child_exploitation" and not child_ok:
+            continue
+        if name == "elections" and not election_ok:
             continue
         for m in rx.finditer(text, low):
             if name in _HOMONYM_CATS and _HOMONYM.match(text, low, m.end()):

@@ -11,6 +11,11 @@ lexicons loses ``off_topic_penalty`` margin units (an
 everyday how-to question is not misuse however it is phrased); the calibration
 was computed on the gated margins.
 
+Two cascade steps follow the model: a defensively framed text ("protect my
+network from ransomware") and a question *about* a harm that asks for no
+instructions, content or secrecy ("what kind of drug is meth?") have their
+scores halved (``DEFENSIVE_DAMPING``, ``QUESTION_DAMPING``).
+
 Scores are calibrated on benign text (0.5 = above 99.5 % of benign calibration
 texts, 0.4 = 99 %, 0.7 = 99.9 %); recommended policy thresholds: enforce at
 ``min_score: 0.5``, monitor at ``0.4``; 0.7 where a false positive is costly.
@@ -23,6 +28,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from detectors._base import Finding
+from detectors._learned_features import asks_about
 from detectors._learned_lexicon import MISUSE_CATEGORIES, misuse_categories
 from detectors._learned_model import Artifact
 from detectors._learned_registry import register_learned
@@ -33,10 +39,19 @@ from detectors._learned_runtime import (
     span_features,
 )
 
-__all__ = ["CATEGORIES", "DEFENSIVE_DAMPING", "MisuseDetector", "create_misuse", "register_learned"]
+__all__ = [
+    "CATEGORIES",
+    "DEFENSIVE_DAMPING",
+    "QUESTION_DAMPING",
+    "MisuseDetector",
+    "create_misuse",
+    "register_learned",
+]
 
 #: Factor applied to the score of a text framed defensively (see ``detect``).
 DEFENSIVE_DAMPING = 0.5
+#: Factor applied to the score of a question about a topic (see ``detect``).
+QUESTION_DAMPING = 0.5
 
 #: Taxonomy categories this detector can name.
 CATEGORIES: tuple[str, ...] = tuple(sorted(MISUSE_CATEGORIES))
@@ -74,6 +89,11 @@ class MisuseDetector:
             # ransomware") names the same topics as an attack; the linear model
             # cannot tell them apart, so its score is halved.
             score *= DEFENSIVE_DAMPING
+        if asks_about(cues):
+            # Cascade step: asking *about* a harm ("what kind of drug is
+            # meth?") names it as plainly as asking for it; a question that
+            # asks for no instructions, content or secrecy is damped.
+            score *= QUESTION_DAMPING
         if score < self._floor:
             return []
         meta = {"windowed": best.windowed}
