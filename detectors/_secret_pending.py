@@ -53,6 +53,8 @@ _PEM_BEGIN = "-----BEGIN"
 _PEM_END = re.compile(r"-----END[ A-Z0-9_-]{0,100}PRIVATE KEY(?: BLOCK)?-----")
 _QUOTED_CLI = re.compile(r"(?:^|\s)(?:-u|--user)(?:\s+|=)([\"'])[^\"'\n]*\Z")
 _SPAN_LOOKBACK = 64
+_HEAD = 3  # characters of a word start that select the patterns to try
+_HEAD_MEMO = 8192  # distinct word starts remembered (bounded memory)
 _PREFIX_LED = re.compile(r"\A(?:\(\?i\))?(?:\(\?<!\[[^\]]*\]\))?(?:\(\?i:)?\(\?P<secret>")
 
 
@@ -90,6 +92,7 @@ class SecretPending:
                     starters.setdefault(ch, []).append(partial)
         self._starters = {ch: tuple(rxs) for ch, rxs in starters.items()}
         self._spanning = tuple(spanning)
+        self._by_head: dict[str, tuple[regex.Pattern[str], ...]] = {}
 
     def pending_from(self, text: str) -> int | None:
         """Start of the earliest credential that more text could still complete."""
@@ -124,11 +127,27 @@ class SecretPending:
                 break
             if pos > start and text[pos - 1] in _VALUE_CHARS:
                 return pos
-            for rx in self._starters.get(text[pos], ()):
+            for rx in self._could_start(text[pos : pos + _HEAD]):
                 m = rx.match(text, pos, partial=True)
                 if m is not None and (m.partial or m.end() == len(text)):
                     return pos
         return None
+
+    def _could_start(self, head: str) -> tuple[regex.Pattern[str], ...]:
+        """The prefix-led patterns a string starting with ``head`` could still match.
+
+        A match (or partial match) at a position starts with that position's
+        first ``_HEAD`` characters, so ``head`` partially matching is
+        necessary; memoised per head (prose has few distinct word starts).
+        """
+        got = self._by_head.get(head)
+        if got is None:
+            got = tuple(
+                rx for rx in self._starters.get(head[0], ()) if rx.match(head, partial=True)
+            )
+            if len(self._by_head) < _HEAD_MEMO:
+                self._by_head[head] = got
+        return got
 
     @staticmethod
     def _open_block(text: str) -> int | None:
