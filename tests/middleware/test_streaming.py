@@ -363,3 +363,39 @@ async def test_a_burst_ending_on_another_channel_releases_the_deferred_text(
     await client.close()
     assert "".join(answer) == "The answer is 42."
     assert "".join(reasoning) == "Let me think it over."
+
+
+@pytest.mark.parametrize("frames_per_write", [1, 2, 5])
+async def test_bursts_keep_answer_and_tool_arguments_apart_and_in_order(
+    upstream: TestServer, start_tollgate: StartTollgate, frames_per_write: int
+) -> None:
+    running, _ = await _start(upstream, start_tollgate, RULES)
+    client = _client(running)
+    mock = {"reply": "Sending it to ann now.", "tool_arguments": '{"to": "ann@corp.io"}',
+            "chunk_chars": 3, "frames_per_write": frames_per_write}  # fmt: skip
+    stream = await _stream(client, mock)
+    answer, args = [], []
+    async for chunk in stream:
+        if not chunk.choices:
+            continue
+        delta = chunk.choices[0].delta
+        answer.append(delta.content or "")
+        for call in delta.tool_calls or []:
+            args.append((call.function.arguments if call.function else "") or "")
+    await client.close()
+    assert "".join(answer) == "Sending it to ann now."
+    assert "".join(args) == '{"to": "<EMAIL>"}'
+
+
+async def test_legacy_completions_in_bursts_are_redacted(
+    upstream: TestServer, start_tollgate: StartTollgate
+) -> None:
+    running, _ = await _start(upstream, start_tollgate, RULES)
+    client = _client(running)
+    mock = {"reply": "Mail bo@x.org today.", "chunk_chars": 2, "frames_per_write": 4}
+    stream = await client.completions.create(
+        model="demo-chat", prompt="hi", stream=True, extra_body={"mock": mock}
+    )
+    text = [c.choices[0].text async for c in stream if c.choices]
+    await client.close()
+    assert "".join(text) == "Mail <EMAIL> today."
