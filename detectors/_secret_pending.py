@@ -80,16 +80,15 @@ class SecretPending:
             if rule.name in _RANDOM_LED or not _prefix_led(rule):
                 continue
             partial = regex.compile(rule.regex.pattern, rule.regex.flags & re.IGNORECASE)
+            # The characters a match can start with: a token then costs a
+            # dictionary lookup and a partial match or two.
+            firsts = frozenset(
+                ch for ch in string.printable if partial.match(ch, partial=True) is not None
+            )
             if _crosses_whitespace(rule):
-                firsts = frozenset(
-                    ch for ch in string.printable if partial.match(ch, partial=True) is not None
-                )
                 spanning.append((partial, firsts))
-            # Index by the characters a match can start with, so a token
-            # costs a dictionary lookup and a partial match or two.
-            for ch in string.printable:
-                if partial.match(ch, partial=True) is not None:
-                    starters.setdefault(ch, []).append(partial)
+            for ch in firsts:
+                starters.setdefault(ch, []).append(partial)
         self._starters = {ch: tuple(rxs) for ch, rxs in starters.items()}
         self._spanning = tuple(spanning)
         self._by_head: dict[str, tuple[regex.Pattern[str], ...]] = {}

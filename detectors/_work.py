@@ -117,7 +117,7 @@ def worker_detect_batch(jobs: list[Job]) -> list[JobResult]:
     results: list[JobResult] = []
     for name, chunk in jobs:
         try:
-            results.append(detect_chunk(name, _WORKER_DETECTORS[name], chunk))
+            results.append(worker_detect_chunk(name, chunk))
         except Exception as exc:
             results.append(exc)
     return results

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import regex
 
-from detectors._pending import earliest, entity_run_from, trailing_token_from
+from detectors._pending import conservative_pending_from
 
 __all__ = ["entity_hold_from", "pattern_hold_from"]
 
@@ -27,14 +27,14 @@ def pattern_hold_from(pattern: regex.Pattern[str], window: str) -> int | None:
     return earliest
 
 
-def entity_hold_from(window: str, *, max_len: int = 128) -> int | None:
+def entity_hold_from(window: str) -> int | None:
     """Conservative hold point for detectors whose patterns we cannot inspect.
 
     Holds the trailing run of entity-like tokens (anything with digits or
-    ``@``, or one long unbroken token, up to ``max_len`` characters) and the
+    ``@``, or one long unbroken token, up to 128 characters) and the
     unterminated last word, which more text may turn into an entity (``jo``
     + ``hn@example.com``); text that ends in prose and whitespace is released.
     Sources that know their detectors answer more precisely through
     ``pending_from`` (:class:`~middleware.policy.PrecheckSource`).
     """
-    return earliest(entity_run_from(window, max_len=max_len), trailing_token_from(window))
+    return conservative_pending_from(window)
