@@ -323,10 +323,10 @@ async def test_a_word_held_by_a_burst_is_not_mistaken_for_one_the_rules_hold() -
     assert await screen.feed("our") == " harbour"
 
 
-@pytest.mark.parametrize("frames_per_write", [3, 50])
-async def test_bursts_of_frames_stream_the_redacted_text(
-    upstream: TestServer, start_tollgate: StartTollgate, frames_per_write: int
-) -> None:
+async def _windows_for(
+    upstream: TestServer, start_tollgate: StartTollgate, reply: str, mock: dict[str, Any]
+) -> tuple[str, str | None, int]:
+    """Stream ``reply`` through a counting screening; the text, finish and windows screened."""
     screening = _CountingScreening(RULES)
 
     async def factory(ctx: RequestContext) -> StreamScreening | None:
@@ -335,14 +335,26 @@ async def test_bursts_of_frames_stream_the_redacted_text(
     running = await start_tollgate(
         str(upstream.make_url("")).rstrip("/"), addons=[AccessAddon(), StreamAddon(factory)]
     )
-    reply = "Mail jane@example.com, card 4111 1111 1111 1111. Thanks for all the fish!"
     client = _client(running)
-    mock = {"reply": reply, "chunk_chars": 2, "frames_per_write": frames_per_write}
-    text, finish, _ = await _collect(await _stream(client, mock))
+    text, finish, _ = await _collect(await _stream(client, {"reply": reply, **mock}))
     await client.close()
-    assert text == "Mail <EMAIL>, card <CARD>. Thanks for all the fish!"
-    assert finish == "stop"
-    assert screening.windows < len(reply) // 2  # fewer windows than frames
+    return text, finish, screening.windows
+
+
+async def test_a_burst_of_frames_is_screened_in_fewer_windows_with_the_same_text(
+    upstream: TestServer, start_tollgate: StartTollgate
+) -> None:
+    reply = "Mail jane@example.com, card 4111 1111 1111 1111. Thanks for all the fish!"
+    expected = "Mail <EMAIL>, card <CARD>. Thanks for all the fish!"
+    # Paced: one frame per read. Burst: every frame in one write.
+    paced = await _windows_for(
+        upstream, start_tollgate, reply, {"chunk_chars": 2, "token_delay_ms": 5}
+    )
+    burst = await _windows_for(
+        upstream, start_tollgate, reply, {"chunk_chars": 2, "frames_per_write": 100}
+    )
+    assert paced[:2] == burst[:2] == (expected, "stop")
+    assert burst[2] * 2 < paced[2]
 
 
 async def test_a_burst_ending_on_another_channel_releases_the_deferred_text(
