@@ -23,7 +23,8 @@ from typing import Any
 
 from detectors._base import Finding
 from detectors._secret_pending import SecretPending
-from detectors._secret_rules import RULES, entropy, looks_placeholder
+from detectors._secret_rules import RULES, Rule, entropy, looks_placeholder
+from detectors._trie import literal_alternation
 
 __all__ = ["SecretsDetector"]
 
@@ -133,6 +134,9 @@ class SecretsDetector:
             else frozenset()
         )
         self._keywords = tuple(sorted({k for r in self._rules for k in r.keywords}))
+        # One search finds whether any keyword occurs at all; most text has none.
+        self._any_keyword = literal_alternation(self._keywords)
+        self._unkeyed = tuple(r for r in self._rules if not r.keywords)
         self._pending = SecretPending(self._rules)
         rule_key = ",".join(sorted({r.name for r in self._rules}))
         self.config_key = f"secrets:v1:{rule_key}:{self.generic}:{self.min_entropy}"
@@ -156,11 +160,16 @@ class SecretsDetector:
         found: list[Finding] = []
         taken: list[tuple[int, int]] = []
         lower = text.lower()
-        # One pass over the keyword list, then a set test per rule: cheaper
-        # than a generator per rule on the short windows streams send.
-        present = {k for k in self._keywords if k in lower}
-        for rule in self._rules:
-            if rule.keywords and (not present or present.isdisjoint(rule.keywords)):
+        # One regex search says whether any keyword occurs; only then the
+        # pass over the keyword list and a set test per rule.
+        if self._any_keyword.search(lower) is None:
+            rules: tuple[Rule, ...] = self._unkeyed
+            present: set[str] = set()
+        else:
+            rules = self._rules
+            present = {k for k in self._keywords if k in lower}
+        for rule in rules:
+            if rule.keywords and present.isdisjoint(rule.keywords):
                 continue
             for m in rule.regex.finditer(text):
                 group = "secret" if "secret" in rule.regex.groupindex else 0

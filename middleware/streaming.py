@@ -262,6 +262,13 @@ def _text_event(
     return SseEvent(data=json.dumps(frame))
 
 
+def _has_logprobs(frame: dict[str, Any]) -> bool:
+    """Whether any choice of ``frame`` carries ``logprobs`` (the raw tokens)."""
+    return any(
+        isinstance(c, dict) and c.get("logprobs") is not None for c in frame.get("choices") or []
+    )
+
+
 def _is_empty(frame: Any) -> bool:
     """Whether a rewritten frame carries nothing a client needs."""
     if not isinstance(frame, dict) or frame.get("usage") or frame.get("error"):
@@ -340,12 +347,16 @@ class StreamAddon(Addon):
             return [event]
         out: list[SseEvent] = []
         usage = frame.get("usage")
+        # Whether ``event`` can go out as it came: most frames of prose are
+        # released whole, and re-encoding them is a good share of their cost.
+        as_received = True
         if isinstance(usage, dict):
             record_usage(ctx.usage, frame)
             if st.injected_usage:
                 if not frame.get("choices"):
                     return []
                 frame = {k: v for k, v in frame.items() if k != "usage"}
+                as_received = False
         segments = adapter.frame_segments(frame)
         replacements: dict[tuple[str | int, ...], str] = {}
         try:
@@ -355,7 +366,9 @@ class StreamAddon(Addon):
                 if screen is None:
                     continue
                 st.templates[key] = (frame, seg.path)
-                replacements[seg.path] = await screen.feed(seg.text, defer=ctx.burst_more)
+                released = await screen.feed(seg.text, defer=ctx.burst_more)
+                replacements[seg.path] = released
+                as_received = as_received and released == seg.text
                 if ctx.burst_more:
                     st.deferred.add(key)
                 else:
@@ -372,6 +385,8 @@ class StreamAddon(Addon):
         except StreamBlocked as blocked:
             raise StreamStop(self._block_events(ctx, frame, blocked.error)) from None
         st.last_frame = frame
+        if as_received and not _has_logprobs(frame):
+            return out if _is_empty(frame) else [*out, event]
         rewritten = adapter.rebuild(frame, replacements) if replacements else frame
         for choice in rewritten.get("choices") or []:
             if isinstance(choice, dict) and choice.get("logprobs") is not None:

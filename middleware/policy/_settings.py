@@ -23,7 +23,11 @@ class StreamSettings(BaseModel):
     ``windowed_detectors``: costly (learned) detectors run on windows of
     ``window_chars`` (or at a sentence end past ``min_window_chars``) instead
     of on every word; text waits for its window only when a ``hold`` rule
-    needs them.
+    needs them. When no ``hold`` rule does (the classifiers only feed ``cut``
+    and ``audit`` rules), nothing waits, so sentence windows start at
+    ``cut_window_chars`` instead: fewer, larger windows (each costs a hand-off
+    to a worker process) at the price of a cut landing up to that much text
+    later.
     """
 
     model_config = ConfigDict(frozen=True, extra="forbid")
@@ -33,6 +37,7 @@ class StreamSettings(BaseModel):
     windowed_detectors: tuple[str, ...] = ("misuse", "injection", "jailbreak")
     window_chars: int = Field(400, ge=32)
     min_window_chars: int = Field(80, ge=1)
+    cut_window_chars: int = Field(240, ge=1)
 
 
 class PolicySettings(BaseModel):

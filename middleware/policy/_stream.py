@@ -213,10 +213,13 @@ class _ChannelPolicy:
         (plus ``overlap_chars`` of context), so text released at once for
         ``cut`` rules cannot slip past them once it leaves the window. Due at
         the end of the stream, after ``window_chars`` new characters, or at
-        the last sentence end once ``min_window_chars`` have come. Returns the
-        decision and the offset of the classified text in ``window.text``.
+        the last sentence end once ``min_window_chars`` have come
+        (``cut_window_chars`` when no hold rule waits for the window). Returns
+        the decision and the offset of the classified text in ``window.text``.
         """
         settings = self._owner._settings
+        # Text waits for these windows only if a hold rule needs them.
+        smallest = settings.min_window_chars if self._hold_windowed else settings.cut_window_chars
         end = window.start + len(window.text)
         if end > self._seen_to:
             self._buffer += window.text[self._seen_to - window.start :]
@@ -229,9 +232,9 @@ class _ChannelPolicy:
         cut: int | None = None
         if window.final or fresh >= settings.window_chars:
             cut = len(buf)
-        elif fresh >= settings.min_window_chars:
+        elif fresh >= smallest:
             ends = [m.end() for m in _SENTENCE_END.finditer(buf, fresh_from)]
-            if ends and ends[-1] - fresh_from >= settings.min_window_chars:
+            if ends and ends[-1] - fresh_from >= smallest:
                 cut = ends[-1]
         if cut is None:
             return None

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import json
 from typing import Any
 
 import openai
@@ -411,3 +412,48 @@ async def test_legacy_completions_in_bursts_are_redacted(
     text = [c.choices[0].text async for c in stream if c.choices]
     await client.close()
     assert "".join(text) == "Mail <EMAIL> today."
+
+
+async def _frames_through(frames: list[str]) -> list[str]:
+    """Send ``frames`` through the stream addon with ``RULES``; the data it emits."""
+    from multidict import CIMultiDict, CIMultiDictProxy
+
+    from middleware._context import ProxyRequest, SseEvent
+    from middleware.adapters import default_adapters
+    from middleware.streaming import _StreamState
+
+    async def factory(ctx: RequestContext) -> StreamScreening | None:
+        return RuleScreening(RULES)
+
+    addon = StreamAddon(factory)
+    request = ProxyRequest("POST", "/v1/chat/completions", "", CIMultiDictProxy(CIMultiDict()), b"")
+    adapter = default_adapters().by_name("openai_chat")
+    ctx = RequestContext(request=request, request_id="r", route="openai_chat", adapter=adapter)
+    ctx.state[addon.name] = _StreamState(screening=RuleScreening(RULES), injected_usage=False)
+    out: list[str] = []
+    for data in frames:
+        out.extend(e.data for e in await addon.stream_event(ctx, SseEvent(data=data)))
+    return out
+
+
+def _chunk(content: str, **extra: Any) -> str:
+    # Spaced and ordered as an upstream might: not how json.dumps would write it.
+    choice = {"index": 0, "delta": {"content": content}, "finish_reason": None, **extra}
+    head = '{"id":"c1",  "object":"chat.completion.chunk", "choices": ['
+    return head + json.dumps(choice) + "]}"
+
+
+async def test_a_frame_released_whole_goes_out_exactly_as_it_came() -> None:
+    frames = [_chunk("The tide "), _chunk("is high ")]
+    assert await _frames_through(frames) == frames
+
+
+async def test_a_frame_with_redacted_text_is_rewritten() -> None:
+    (out,) = await _frames_through([_chunk("Mail jo@x.io now ")])
+    assert json.loads(out)["choices"][0]["delta"]["content"] == "Mail <EMAIL> now "
+
+
+async def test_logprobs_are_removed_even_from_a_frame_released_whole() -> None:
+    (out,) = await _frames_through([_chunk("Calm seas ", logprobs={"content": []})])
+    choice = json.loads(out)["choices"][0]
+    assert choice["delta"]["content"] == "Calm seas " and choice["logprobs"] is None

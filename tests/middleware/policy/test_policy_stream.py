@@ -305,3 +305,51 @@ async def test_cut_rules_release_text_at_once_and_still_stop_the_stream(
     assert text.startswith("First words") is released_first
     if not released_first:
         assert text == ""
+
+
+@pytest.mark.parametrize(("mode", "most_windows"), [("hold", 8), ("cut", 2)])
+async def test_classifier_windows_are_larger_when_no_hold_rule_waits_for_them(
+    write_policy: Callable[..., Path], mode: str, most_windows: int
+) -> None:
+    from multidict import CIMultiDict, CIMultiDictProxy
+
+    from middleware._context import ProxyRequest, RequestContext
+    from middleware.policy._addon import PolicyScratch, request_facts
+    from middleware.policy._decision import PolicyRecord
+    from middleware.policy._redaction import Placeholders
+    from middleware.policy._stream import PolicyStreamScreening
+
+    directory = write_policy(
+        f"""
+        - id: weapons.block
+          title: Block weapons talk
+          categories: [indiscriminate_weapons]
+          directions: [output]
+          stream: {mode}
+          when: {{finding: {{kind: "misuse.*"}}}}
+          action: block
+        """
+    )
+    source = FakeSource()
+    policy = PolicyAddon(PolicySettings(dir=str(directory), reload_interval_s=0), source)
+    await policy.store.reload()
+    engine = policy.store.engine
+    request = ProxyRequest("POST", "/v1/chat/completions", "", CIMultiDictProxy(CIMultiDict()), b"")
+    ctx = RequestContext(request=request, request_id="r", route="openai_chat")
+    ctx.state["policy"] = PolicyRecord("d", engine.revision)
+    scratch = PolicyScratch(engine, request_facts(ctx), "d", Placeholders())
+    screen = PolicyStreamScreening(ctx, policy, scratch, policy.settings.stream).open(
+        "output", "content", 0
+    )
+    assert screen is not None
+    # 12 sentences of 40 characters: 480 characters in all.
+    text = "The harbour lights came on at dusk here. " * 12
+    out = [await screen.feed(word + " ") for word in text.split(" ")[:-1]]
+    out.append(await screen.finish())
+    windows = sum(1 for call in source.calls if "misuse" in call)
+    assert "".join(out) == text
+    # hold: a sentence window from 80 characters (text waits for each);
+    # cut: from 240 (nothing waits, so fewer, larger windows).
+    assert 2 <= windows <= most_windows
+    if mode == "hold":
+        assert windows >= 4
