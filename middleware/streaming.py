@@ -138,8 +138,16 @@ class WindowScreen:
     might be in progress (set it above the longest pattern you enforce).
     """
 
-    def __init__(self, evaluate: Evaluate, *, overlap: int = 256, max_hold: int = 2048) -> None:
+    def __init__(
+        self,
+        evaluate: Evaluate,
+        *,
+        overlap: int = 256,
+        max_hold: int = 2048,
+        on_close: Callable[[], None] | None = None,
+    ) -> None:
         self._evaluate = evaluate
+        self._on_close = on_close
         self._overlap = overlap
         self._max_hold = max_hold
         self._tail = ""
@@ -184,6 +192,11 @@ class WindowScreen:
         if not self._pending and not self._tail:
             return ""
         return await self._screen(final=True)
+
+    def close(self) -> None:
+        """The stream ended or was abandoned: release what the rules still run."""
+        if self._on_close is not None:
+            self._on_close()
 
     async def _screen(self, *, final: bool) -> str:
         window = self._tail + self._pending
@@ -409,6 +422,16 @@ class StreamAddon(Addon):
             return await self._flush(ctx, st, ctx.adapter, None)
         except StreamBlocked as blocked:
             return self._block_events(ctx, st.last_frame, blocked.error)
+
+    async def done(self, ctx: RequestContext) -> None:
+        """Close the stream's screens (work they run behind the stream stops)."""
+        st: _StreamState | None = ctx.state.get(self.name)
+        if st is None:
+            return
+        for screen in st.screens.values():
+            close = getattr(screen, "close", None)  # optional for a ChannelScreen
+            if close is not None:
+                close()
 
     def _screen(
         self, st: _StreamState, key: tuple[int, str, int], seg: Segment

@@ -11,7 +11,9 @@ engine decides, on the engine and facts the request started with:
   still be in progress;
 - costly learned detectors (``stream.windowed_detectors``) run on coarser
   windows -- every ``window_chars``, or at a sentence end -- so their cost per
-  stream is bounded; text waits for them only if a ``hold`` rule needs them;
+  stream is bounded; text waits for them only if a ``hold`` rule needs them
+  (otherwise they score each window behind the stream:
+  :mod:`~middleware.policy._windows`);
 - ``stream: cut`` rules never hold text: a block ends the stream as soon as
   the rule sees it (the text before stays delivered);
 - ``stream: audit`` rules never hold or change text: their hits are recorded.
@@ -22,7 +24,6 @@ Every hit is merged into the request's :class:`PolicyRecord` output decision.
 from __future__ import annotations
 
 import dataclasses
-import re
 from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
@@ -35,14 +36,13 @@ from middleware.policy._engine import PolicyEngine
 from middleware.policy._outcome import redactions as outcome_redactions
 from middleware.policy._redaction import apply_redactions
 from middleware.policy._settings import StreamSettings
+from middleware.policy._windows import ClassifierWindows
 from middleware.streaming import ChannelScreen, Window, WindowScreen, WindowVerdict
 
 if TYPE_CHECKING:
     from middleware.policy._addon import PolicyAddon, PolicyScratch
 
 __all__ = ["PolicyStreamScreening"]
-
-_SENTENCE_END = re.compile(r"[.!?\n]+(?:\s+|$)")
 
 
 class PolicyStreamScreening:
@@ -91,6 +91,7 @@ class PolicyStreamScreening:
             channel_screen.evaluate,
             overlap=self._settings.overlap_chars,
             max_hold=self._settings.max_hold_chars,
+            on_close=channel_screen.close,
         )
 
     # -- the record ---------------------------------------------------------------
@@ -154,10 +155,15 @@ class _ChannelPolicy:
         self._hold_windowed = hold_windowed
         self._entity_hold = entity_hold
         self._hold_kinds = hold_kinds
-        self._classified_to = 0  # absolute offset the windowed detectors have seen
-        self._buffer = ""  # text from _buffer_start on: context + not yet classified
-        self._buffer_start = 0
-        self._seen_to = 0
+        settings = owner._settings
+        self._windows = ClassifierWindows(
+            self._decide_windowed,
+            window_chars=settings.window_chars,
+            # Text waits for these windows only if a hold rule needs them.
+            smallest=settings.min_window_chars if hold_windowed else settings.cut_window_chars,
+            overlap=settings.overlap_chars,
+            behind=not hold_windowed,
+        )
 
     async def evaluate(self, window: Window) -> WindowVerdict:
         """Block, redact and hold for one window."""
@@ -176,11 +182,9 @@ class _ChannelPolicy:
             if self._entity_hold:
                 hold = _earliest(hold, self._pending_from(engine, text))
         if self._windowed:
-            ran = await self._classify(window, engine)
-            if ran is not None:
-                decisions.append((*ran, True))
-            elif self._hold_windowed and not window.final:
-                hold = _earliest(hold, max(0, self._classified_to - window.start))
+            decisions.extend((d, at, True) for d, at in await self._windows.feed(window))
+            if self._hold_windowed and not window.final:
+                hold = _earliest(hold, max(0, self._windows.classified_to - window.start))
         masks: list[tuple[int, int, str]] = []
         for dec, offset, coarse in decisions:
             if coarse:
@@ -206,53 +210,19 @@ class _ChannelPolicy:
                     masks.append((start, end, masked))
         return WindowVerdict(redactions=tuple(masks), hold_from=hold)
 
-    async def _classify(self, window: Window, engine: PolicyEngine) -> tuple[Decision, int] | None:
-        """Run the windowed detectors once enough new text has accumulated.
-
-        The channel keeps its own buffer of text the classifiers have not seen
-        (plus ``overlap_chars`` of context), so text released at once for
-        ``cut`` rules cannot slip past them once it leaves the window. Due at
-        the end of the stream, after ``window_chars`` new characters, or at
-        the last sentence end once ``min_window_chars`` have come
-        (``cut_window_chars`` when no hold rule waits for the window). Returns
-        the decision and the offset of the classified text in ``window.text``.
-        """
-        settings = self._owner._settings
-        # Text waits for these windows only if a hold rule needs them.
-        smallest = settings.min_window_chars if self._hold_windowed else settings.cut_window_chars
-        end = window.start + len(window.text)
-        if end > self._seen_to:
-            self._buffer += window.text[self._seen_to - window.start :]
-            self._seen_to = end
-        buf = self._buffer
-        fresh_from = self._classified_to - self._buffer_start
-        fresh = len(buf) - fresh_from
-        if fresh <= 0:
-            return None
-        cut: int | None = None
-        if window.final or fresh >= settings.window_chars:
-            cut = len(buf)
-        elif fresh >= smallest:
-            ends = [m.end() for m in _SENTENCE_END.finditer(buf, fresh_from)]
-            if ends and ends[-1] - fresh_from >= smallest:
-                cut = ends[-1]
-        if cut is None:
-            return None
-        decision = await self._decide(engine, buf[:cut], self._windowed)
-        offset = self._buffer_start - window.start
-        self._classified_to = self._buffer_start + cut
-        # Keep the context the next window needs; drop the rest (bounded memory).
-        keep_from = max(0, cut - settings.overlap_chars)
-        self._buffer = buf[keep_from:]
-        self._buffer_start += keep_from
-        return decision, offset
-
     def _pending_from(self, engine: PolicyEngine, text: str) -> int | None:
         """Where a finding a ``hold`` rule waits for may still be growing."""
         precise = getattr(engine.source, "pending_from", None)
         if precise is None:
             return entity_hold_from(text)
         return precise(text, self._entity_hold, self._hold_kinds)  # type: ignore[no-any-return]
+
+    def close(self) -> None:
+        """The stream is gone: stop any classifier window decided behind it."""
+        self._windows.close()
+
+    async def _decide_windowed(self, text: str) -> Decision:
+        return await self._decide(self._owner._scratch.engine, text, self._windowed)
 
     async def _decide(self, engine: PolicyEngine, text: str, names: frozenset[str]) -> Decision:
         segment = Segment("assistant", text, 0, ("stream",), self._channel, self._choice)

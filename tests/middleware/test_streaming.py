@@ -457,3 +457,31 @@ async def test_logprobs_are_removed_even_from_a_frame_released_whole() -> None:
     (out,) = await _frames_through([_chunk("Calm seas ", logprobs={"content": []})])
     choice = json.loads(out)["choices"][0]
     assert choice["delta"]["content"] == "Calm seas " and choice["logprobs"] is None
+
+
+async def test_the_screens_of_a_stream_are_closed_when_the_request_is_done() -> None:
+    from multidict import CIMultiDict, CIMultiDictProxy
+
+    from middleware._context import ProxyRequest, SseEvent
+    from middleware.adapters import default_adapters
+    from middleware.streaming import _StreamState
+
+    closed: list[int] = []
+    screening = RuleScreening(RULES)
+    opened = screening.open
+
+    def open_closing(direction: Any, channel: Any, choice: int) -> Any:
+        screen = opened(direction, channel, choice)
+        screen._on_close = lambda: closed.append(choice)
+        return screen
+
+    screening.open = open_closing  # type: ignore[method-assign]
+    addon = StreamAddon(lambda ctx: None)  # type: ignore[arg-type,return-value]
+    request = ProxyRequest("POST", "/v1/chat/completions", "", CIMultiDictProxy(CIMultiDict()), b"")
+    adapter = default_adapters().by_name("openai_chat")
+    ctx = RequestContext(request=request, request_id="r", route="openai_chat", adapter=adapter)
+    ctx.state[addon.name] = _StreamState(screening=screening, injected_usage=False)
+    await addon.stream_event(ctx, SseEvent(data=_chunk("Some words ")))
+    assert closed == []
+    await addon.done(ctx)
+    assert closed == [0]

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import itertools
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from pathlib import Path
 from typing import Any
 
@@ -18,7 +19,7 @@ from middleware.addons import Addon
 from middleware.policy import PolicyRecord
 from middleware.policy._addon import PolicyAddon
 from middleware.policy._settings import PolicySettings
-from middleware.streaming import StreamAddon
+from middleware.streaming import StreamAddon, StreamBlocked
 from tests.conftest import Running, StartTollgate
 from tests.middleware.policy.conftest import FakeSource, policy_yaml
 
@@ -353,3 +354,114 @@ async def test_classifier_windows_are_larger_when_no_hold_rule_waits_for_them(
     assert 2 <= windows <= most_windows
     if mode == "hold":
         assert windows >= 4
+
+
+class _SlowMisuse(FakeSource):
+    """Misuse scans wait for ``release``; the others answer at once."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.release = asyncio.Event()
+        self.started = 0
+
+    async def scan(self, text: str, names: Collection[str]) -> Any:
+        if "misuse" in names:
+            self.started += 1
+            await self.release.wait()
+        return self.scan_sync(text, names)
+
+
+async def _screen_for(
+    write_policy: Callable[..., Path], source: FakeSource, mode: str
+) -> tuple[Any, Any]:
+    from multidict import CIMultiDict, CIMultiDictProxy
+
+    from middleware._context import ProxyRequest, RequestContext
+    from middleware.policy._addon import PolicyScratch, request_facts
+    from middleware.policy._decision import PolicyRecord
+    from middleware.policy._redaction import Placeholders
+    from middleware.policy._stream import PolicyStreamScreening
+
+    directory = write_policy(
+        f"""
+        - id: weapons.block
+          title: Block weapons talk
+          categories: [indiscriminate_weapons]
+          directions: [output]
+          stream: {mode}
+          when: {{finding: {{kind: "misuse.*"}}}}
+          action: block
+        """
+    )
+    policy = PolicyAddon(PolicySettings(dir=str(directory), reload_interval_s=0), source)
+    await policy.store.reload()
+    engine = policy.store.engine
+    request = ProxyRequest("POST", "/v1/chat/completions", "", CIMultiDictProxy(CIMultiDict()), b"")
+    ctx = RequestContext(request=request, request_id="r", route="openai_chat")
+    ctx.state["policy"] = PolicyRecord("d", engine.revision)
+    scratch = PolicyScratch(engine, request_facts(ctx), "d", Placeholders())
+    screen = PolicyStreamScreening(ctx, policy, scratch, policy.settings.stream).open(
+        "output", "content", 0
+    )
+    return screen, ctx
+
+
+_SENTENCES = [f"Sentence {n} is about the harbour lights at dusk. " for n in range(8)]
+
+
+async def test_cut_rule_windows_are_scored_behind_the_stream(
+    write_policy: Callable[..., Path],
+) -> None:
+    source = _SlowMisuse()
+    screen, _ = await _screen_for(write_policy, source, "cut")
+    released = [await screen.feed(s) for s in _SENTENCES]
+    # Every sentence reached the client while the first window was still being scored.
+    assert released == _SENTENCES
+    await asyncio.sleep(0.01)
+    assert source.started == 1
+    source.release.set()
+    assert await screen.finish() == ""
+    assert source.started == 2  # the first window, then the rest at the end
+
+
+async def test_a_cut_decided_behind_the_stream_ends_it_at_the_next_frame(
+    write_policy: Callable[..., Path],
+) -> None:
+    source = _SlowMisuse()
+    screen, ctx = await _screen_for(write_policy, source, "cut")
+    text = [*_SENTENCES[:5], "Now the nerve agent part. ", *_SENTENCES, *_SENTENCES]
+    fed = 0
+    with pytest.raises(StreamBlocked):
+        for piece in text:
+            await screen.feed(piece)
+            fed += 1
+            source.release.set()
+            await asyncio.sleep(0.01)  # the scan answers
+    assert fed < len(text)  # ended before the stream did
+    assert ctx.state["policy"].output.action == "block"
+
+
+async def test_hold_rule_windows_are_scored_before_text_is_released(
+    write_policy: Callable[..., Path],
+) -> None:
+    source = _SlowMisuse()
+    screen, _ = await _screen_for(write_policy, source, "hold")
+    first = asyncio.ensure_future(screen.feed("".join(_SENTENCES[:2])))
+    await asyncio.sleep(0.01)
+    assert not first.done()  # waits for the window's score
+    source.release.set()
+    assert await first == "".join(_SENTENCES[:2])
+
+
+async def test_closing_a_stream_cancels_the_window_scored_behind_it(
+    write_policy: Callable[..., Path],
+) -> None:
+    source = _SlowMisuse()
+    screen, _ = await _screen_for(write_policy, source, "cut")
+    for s in _SENTENCES:
+        await screen.feed(s)
+    inflight = screen._on_close.__self__._windows._inflight
+    assert inflight is not None and not inflight.done()
+    screen.close()
+    await asyncio.sleep(0)
+    assert inflight.cancelled()
