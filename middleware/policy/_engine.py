@@ -68,6 +68,7 @@ class PolicyEngine:
         self._live_memo: dict[tuple[RequestFacts, dt.date], list[CompiledRule]] = {}
         self._excepted_memo: dict[tuple[RequestFacts, dt.date], tuple[str, ...]] = {}
         self._quiet_memo: dict[tuple[_QuietKey, dt.date], _QuietPlan] = {}
+        self._hold_memo: dict[tuple[RequestFacts, str, dt.date], tuple[PatternNode, ...]] = {}
         self.by_id: Mapping[str, CompiledRule] = {r.id: r for r in rules}
 
     @classmethod
@@ -287,17 +288,38 @@ class PolicyEngine:
         findings are opaque here: a screener combines this with its own hold
         rule for detector entities (``middleware.holdback.entity_hold_from``).
         """
-        inp = SegmentInput(text, None, (), _facts(facts))
+        f = _facts(facts)
+        nodes = self._hold_nodes(f, direction, today)
+        if not nodes:
+            return None
+        inp = SegmentInput(text, None, (), f)
         earliest: int | None = None
-        for rule in self._live(inp.facts, today):
-            r = rule.rule
-            if direction not in r.directions or r.stream != "hold" or r.mode != "enforce":
-                continue
-            for node in rule.patterns:
-                got = node.hold_from(inp)
-                if got is not None and (earliest is None or got < earliest):
-                    earliest = got
+        for node in nodes:
+            got = node.hold_from(inp)
+            if got is not None and (earliest is None or got < earliest):
+                earliest = got
         return earliest
+
+    def _hold_nodes(
+        self, facts: RequestFacts, direction: str, today: dt.date | None
+    ) -> tuple[PatternNode, ...]:
+        """Patterns of the live enforce-mode ``stream: hold`` rules of ``direction`` (memoised)."""
+        day = today or dt.datetime.now(dt.UTC).date()
+        key = (facts, direction, day)
+        nodes = self._hold_memo.get(key)
+        if nodes is None:
+            nodes = tuple(
+                node
+                for rule in self._live(facts, day)
+                if direction in rule.rule.directions
+                and rule.rule.stream == "hold"
+                and rule.rule.mode == "enforce"
+                for node in rule.patterns
+            )
+            if len(self._hold_memo) >= 1024:
+                self._hold_memo.clear()
+            self._hold_memo[key] = nodes
+        return nodes
 
     def _decide(
         self, plan: _Plan, direction: str, facts: RequestFacts, scans: list[ScanOutcome]
