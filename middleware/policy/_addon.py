@@ -154,7 +154,7 @@ class PolicyAddon(Addon):
         ctx.state["policy"] = record = dataclasses.replace(record, input=decision)
         ctx.decision = record.action
         if decision.action == "block":
-            raise self._block_error(decision, decision_id, "Request")
+            raise self.block_error(decision, decision_id, "Request")
         body = ctx.body
         if decision.redactions:
             body = ctx.adapter.rebuild(body, _replacements(ctx.parsed.segments, decision, scratch))
@@ -176,7 +176,7 @@ class PolicyAddon(Addon):
         ctx.state["policy"] = record
         ctx.decision = record.action
         if decision.action == "block":
-            raise self._block_error(decision, scratch.decision_id, "Response")
+            raise self.block_error(decision, scratch.decision_id, "Response")
         if decision.redactions:
             return ctx.adapter.rebuild(body, _replacements(segments, decision, scratch))
         return body
@@ -206,7 +206,12 @@ class PolicyAddon(Addon):
             ).inc()
         return decision
 
-    def _block_error(self, decision: Decision, decision_id: str, what: str) -> ApiError:
+    def block_error(self, decision: Decision, decision_id: str, what: str) -> ApiError:
+        """The client's error for a block of ``decision`` (``what``: "Request" or "Response").
+
+        Names the categories and the decision id; rule ids only with
+        ``expose_rule_ids``.
+        """
         categories = list(decision.categories)
         extra: dict[str, Any] = {"decision_id": decision_id, "categories": categories}
         message = (

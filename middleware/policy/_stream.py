@@ -29,6 +29,7 @@ from typing import TYPE_CHECKING
 
 from middleware._context import RequestContext
 from middleware.adapters import Channel, Direction, Segment
+from middleware.errors import ApiError
 from middleware.holdback import entity_hold_from
 from middleware.policy._compile import CompiledRule
 from middleware.policy._decision import Decision, FindingSummary, RuleHit, strongest
@@ -94,6 +95,28 @@ class PolicyStreamScreening:
             on_close=channel_screen.close,
         )
 
+    @property
+    def scratch(self) -> PolicyScratch:
+        """The request's policy scratch: engine, facts, decision id, placeholders."""
+        return self._scratch
+
+    @property
+    def settings(self) -> StreamSettings:
+        """The ``policy.stream`` settings this stream was opened with."""
+        return self._settings
+
+    def block_error(self, decision: Decision) -> ApiError:
+        """The error frame a mid-stream block of ``decision`` sends the client."""
+        return self._addon.block_error(decision, self._scratch.decision_id, "Response")
+
+    def is_new(self, decision: Decision) -> bool:
+        """Whether ``decision`` adds to the record (a hit, or a detector failure not yet seen)."""
+        return bool(
+            decision.matches
+            or decision.monitored
+            or not decision.failed.keys() <= self._failed.keys()
+        )
+
     # -- the record ---------------------------------------------------------------
 
     def record(self, decision: Decision, enforced: Iterable[RuleHit]) -> None:
@@ -155,7 +178,7 @@ class _ChannelPolicy:
         self._hold_windowed = hold_windowed
         self._entity_hold = entity_hold
         self._hold_kinds = hold_kinds
-        settings = owner._settings
+        settings = owner.settings
         self._windows = ClassifierWindows(
             self._decide_windowed,
             window_chars=settings.window_chars,
@@ -168,7 +191,7 @@ class _ChannelPolicy:
     async def evaluate(self, window: Window) -> WindowVerdict:
         """Block, redact and hold for one window."""
         owner = self._owner
-        scratch = owner._scratch
+        scratch = owner.scratch
         engine = scratch.engine
         text = window.text
         decisions: list[tuple[Decision, int, bool]] = []
@@ -192,13 +215,12 @@ class _ChannelPolicy:
                 # rules that needed the windowed detectors.
                 dec = self._only_windowed(engine, dec)
             enforced = self._enforced(engine, dec)
-            if dec.matches or dec.monitored or not dec.failed.keys() <= owner._failed.keys():
+            if owner.is_new(dec):
                 owner.record(dec, enforced)
             blocking = [h for h in enforced if h.action == "block"]
             if blocking:
                 blocked = dataclasses.replace(dec, matches=tuple(blocking), action="block")
-                error = owner._addon._block_error(blocked, scratch.decision_id, "Response")
-                return WindowVerdict(block=error)
+                return WindowVerdict(block=owner.block_error(blocked))
             for spans in outcome_redactions(tuple(enforced), engine.by_id).values():
                 for span in spans:
                     start, end = span.start + offset, span.end + offset
@@ -222,11 +244,11 @@ class _ChannelPolicy:
         self._windows.close()
 
     async def _decide_windowed(self, text: str) -> Decision:
-        return await self._decide(self._owner._scratch.engine, text, self._windowed)
+        return await self._decide(self._owner.scratch.engine, text, self._windowed)
 
     async def _decide(self, engine: PolicyEngine, text: str, names: frozenset[str]) -> Decision:
         segment = Segment("assistant", text, 0, ("stream",), self._channel, self._choice)
-        scratch = self._owner._scratch
+        scratch = self._owner.scratch
         return await engine.evaluate([segment], self._direction, scratch.facts, detectors=names)
 
     def _only_windowed(self, engine: PolicyEngine, decision: Decision) -> Decision:
