@@ -46,6 +46,8 @@ class SseEvent:
 
     def encode(self) -> bytes:
         """Serialise as SSE wire bytes, ending with the blank line."""
+        if self.event is None and self.id is None and "\n" not in self.data:
+            return b"data: " + self.data.encode() + b"\n\n"  # most events: one data line
         parts: list[str] = []
         if self.event is not None:
             parts.append(f"event: {self.event}")

@@ -26,6 +26,18 @@ class SseParser:
         """Add ``chunk``; return the events it completed."""
         self._buf += chunk
         events: list[SseEvent] = []
+        if b"\r" not in self._buf:
+            # The common case, LF-only lines: one split finds every complete
+            # event (the loop below rescans the buffer per event).
+            *blocks, rest = self._buf.split(b"\n\n")
+            for raw in blocks:
+                parsed = _parse_data_line(raw) or self._parse(bytes(raw))
+                if parsed is not None:
+                    events.append(parsed)
+            self._buf = rest
+            if len(rest) > self._max:
+                raise ValueError(f"SSE event larger than {self._max} bytes")
+            return events
         while True:
             block, sep = self._split()
             if sep == 0:
@@ -85,3 +97,11 @@ class SseParser:
         if not data and event is None:
             return None
         return SseEvent(data="\n".join(data), event=event, id=event_id)
+
+
+def _parse_data_line(block: bytearray) -> SseEvent | None:
+    """The event of a block that is one ``data:`` line (most are); ``None`` for any other."""
+    if b"\n" in block or not block.startswith(b"data:"):
+        return None
+    value = block[6:] if block[5:6] == b" " else block[5:]
+    return SseEvent(data=value.decode("utf-8", errors="replace"))

@@ -1,6 +1,10 @@
 from __future__ import annotations
 
+import itertools
+
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from middleware._context import SseEvent
 from middleware.sse import SseParser
@@ -46,3 +50,42 @@ def test_oversized_event_is_refused() -> None:
     parser = SseParser(max_event_bytes=16)
     with pytest.raises(ValueError, match="larger than"):
         parser.feed(b"data: " + b"x" * 64)
+
+
+_WIRE = st.lists(
+    st.sampled_from(
+        [
+            b"data: x",
+            b"data:y",
+            b'data: {"a": 1}',
+            b": ping",
+            b"event: e",
+            b"id: 7",
+            b"data: \xc3\xa9",
+            b"",
+            b"retry: 5",
+        ]
+    ),
+    max_size=12,
+)
+
+
+@given(lines=_WIRE, cuts=st.lists(st.integers(min_value=0, max_value=200), max_size=6))
+def test_lf_streams_parse_as_the_general_path_does(lines: list[bytes], cuts: list[int]) -> None:
+    # The LF-only fast path against the CRLF path, which is the general loop.
+    lf = b"".join(line + b"\n" for line in lines) + b"\n"
+    crlf = lf.replace(b"\n", b"\r\n")
+    got: dict[bytes, list[SseEvent]] = {}
+    for wire in (lf, crlf):
+        parser = SseParser()
+        points = sorted({0, len(wire), *(c % (len(wire) + 1) for c in cuts)})
+        events: list[SseEvent] = []
+        for a, b in itertools.pairwise(points):
+            events += parser.feed(wire[a:b])
+        got[wire] = events + parser.flush()
+    assert got[lf] == got[crlf]
+
+
+def test_one_data_line_encodes_as_it_would_be_sent() -> None:
+    assert SseEvent(data='{"a": 1}').encode() == b'data: {"a": 1}\n\n'
+    assert SseParser().feed(SseEvent(data="x", id="3").encode()) == [SseEvent(data="x", id="3")]
