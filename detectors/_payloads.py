@@ -99,7 +99,10 @@ def _hex(blob: str) -> str | None:
 
 
 def _url(blob: str) -> str | None:
-    decoded = urllib.parse.unquote(blob, errors="strict")
+    try:
+        decoded = urllib.parse.unquote(blob, errors="strict")
+    except UnicodeDecodeError:
+        return None  # escapes of broken UTF-8 (a stream window can cut a sequence)
     return decoded if decoded != blob and len(decoded) >= 6 else None
 
 

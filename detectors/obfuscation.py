@@ -99,6 +99,16 @@ class ObfuscationDetector:
             return None
         return start
 
+    def might_match(self, text: str) -> bool:
+        """Cheap pre-check: ``False`` only when :meth:`detect` finds nothing in ``text``.
+
+        ASCII text hides no characters and has no look-alikes, so only an
+        encoded payload could be reported.
+        """
+        if not text.isascii():
+            return True
+        return self.report_encoded and bool(decode_payloads(text, max_depth=1))
+
     def detect(self, text: str) -> list[Finding]:
         """Findings on the original ``text``."""
         if text.isascii():

@@ -29,6 +29,7 @@ from typing import Any, Literal
 from detectors._base import Detector, Finding, create
 from detectors._batch import PoolBatcher
 from detectors._cache import LruCache
+from detectors._payloads import decode_payloads
 from detectors._pending import conservative_pending_from, earliest
 from detectors._results import DetectorEvent, Observer, Outcome, RunnerStats, ScanResult
 from detectors._segment import Chunk, merge_findings, split
@@ -231,6 +232,10 @@ class DetectorSet:
         """
         if len(text) > self._segment[0] or not self._warmed:
             return False
+        if text.isascii():
+            quick = self._quick_nothing(text, names)
+            if quick is not None:
+                return quick
         chunk = prepare(text, self._decode)
         for name in names:
             detector = self._detectors.get(name)
@@ -246,6 +251,29 @@ class DetectorSet:
                         return False
                 elif detect_chunk(name, detector, chunk):
                     return False
+            except Exception:
+                return False  # the full scan reports it
+        return True
+
+    def _quick_nothing(self, text: str, names: Collection[str]) -> bool | None:
+        """:meth:`finds_nothing` for an ASCII ``text`` without decoding objects; ``None``: unsure.
+
+        ASCII text normalises to itself and has no hidden tag text, so when
+        it decodes to no payload every detector sees ``text`` alone, and a
+        ``might_match`` that says no proves its ``detect`` finds nothing.
+        Anything else (a payload, a detector without the pre-check, a
+        pre-check that says maybe) is left to the full check.
+        """
+        if self._decode and decode_payloads(text):
+            return None
+        for name in names:
+            detector = self._detectors.get(name)
+            if detector is None:
+                return False
+            check = getattr(detector, "might_match", None)
+            try:
+                if check is None or check(text):
+                    return None
             except Exception:
                 return False  # the full scan reports it
         return True

@@ -155,6 +155,20 @@ class SecretsDetector:
         """
         return self._pending.pending_from(text)
 
+    def might_match(self, text: str) -> bool:
+        """Cheap pre-check: ``False`` only when :meth:`detect` finds nothing in ``text``.
+
+        Every rule needs one of its keywords, the generic assignment needs an
+        operator and the generic phrase one of its words: without any of
+        them there is nothing to find.
+        """
+        if self._unkeyed or self._any_keyword.search(text.lower()) is not None:
+            return True
+        if not self.generic:
+            return False
+        folded = text.casefold()
+        return bool(_ASSIGN_HINT.search(text)) or any(w in folded for w in _PHRASE_HINTS)
+
     def detect(self, text: str) -> list[Finding]:
         """Findings for every credential in ``text`` (spans cover the secret value)."""
         found: list[Finding] = []

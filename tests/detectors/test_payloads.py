@@ -48,3 +48,10 @@ def test_the_run_length_shortcut_never_hides_a_blob(text: str) -> None:
     }
     got = {(p.start, p.end) for p in _scan_once.__wrapped__(text, 65536) if p.encoding != "rot13"}
     assert got == expected
+
+
+def test_percent_escapes_of_broken_utf8_decode_to_nothing() -> None:
+    # A stream window can end inside an escaped multi-byte character: no
+    # payload, and no exception (it once escaped the runner's pre-check).
+    broken = "path%E8%A1%88%E8%A1%88%E8%A1"
+    assert [p for p in decode_payloads(broken) if p.encoding == "url"] == []
