@@ -34,6 +34,7 @@ __all__ = ["PolicyEngine", "segment_direction"]
 
 _EMPTY = SourceResult()
 _QuietKey = tuple[RequestFacts, str, str | None, frozenset[str] | None]
+_TextKey = tuple[RequestFacts, dt.date, str, frozenset[str] | None]
 _QuietPlan = tuple[tuple[PatternNode, ...] | None, frozenset[str]]
 
 
@@ -68,6 +69,7 @@ class PolicyEngine:
         self._live_memo: dict[tuple[RequestFacts, dt.date], list[CompiledRule]] = {}
         self._excepted_memo: dict[tuple[RequestFacts, dt.date], tuple[str, ...]] = {}
         self._quiet_memo: dict[tuple[_QuietKey, dt.date], _QuietPlan] = {}
+        self._text_memo: dict[_TextKey, tuple[tuple[CompiledRule, ...], frozenset[str]]] = {}
         self._hold_memo: dict[tuple[RequestFacts, str, dt.date], tuple[PatternNode, ...]] = {}
         self.by_id: Mapping[str, CompiledRule] = {r.id: r for r in rules}
 
@@ -149,22 +151,40 @@ class PolicyEngine:
         today: dt.date | None,
         only: Collection[str] | None = None,
     ) -> _Plan:
-        live = self._live(facts, today)
-        excepted = self._excepted(facts, today)
+        day = today or dt.datetime.now(dt.UTC).date()
+        live = self._live(facts, day)
+        excepted = self._excepted(facts, day)
         dirs = tuple(segment_direction(s, direction) for s in segments)
-        per_seg = tuple(
-            tuple(r for r in live if r.uses_text and d in r.rule.directions) for d in dirs
-        )
         allowed = None if only is None else frozenset(only)
-        names = tuple(
-            frozenset(n for r in rules for n in r.detectors if allowed is None or n in allowed)
-            for rules in per_seg
-        )
+        # Segments of one direction share their rules: a long conversation
+        # costs one pass over the rules per direction, not one per message.
+        by_dir = {d: self._text_rules(facts, day, d, allowed) for d in set(dirs)}
+        per_seg = tuple(by_dir[d][0] for d in dirs)
+        names = tuple(by_dir[d][1] for d in dirs)
         wanted = {direction, *dirs}
         request_rules = tuple(
             r for r in live if not r.uses_text and wanted & set(r.rule.directions)
         )
         return _Plan(tuple(segments), dirs, per_seg, names, request_rules, excepted)
+
+    def _text_rules(
+        self, facts: RequestFacts, day: dt.date, direction: str, allowed: frozenset[str] | None
+    ) -> tuple[tuple[CompiledRule, ...], frozenset[str]]:
+        """The live text rules of ``direction`` and the detectors they need (memoised)."""
+        key = (facts, day, direction, allowed)
+        got = self._text_memo.get(key)
+        if got is None:
+            rules = tuple(
+                r for r in self._live(facts, day) if r.uses_text and direction in r.rule.directions
+            )
+            names = frozenset(
+                n for r in rules for n in r.detectors if allowed is None or n in allowed
+            )
+            got = (rules, names)
+            if len(self._text_memo) >= 1024:
+                self._text_memo.clear()
+            self._text_memo[key] = got
+        return got
 
     def _live(self, facts: RequestFacts, today: dt.date | None) -> list[CompiledRule]:
         """Rules not excepted and not ruled out by their fact guard.
