@@ -282,8 +282,13 @@ def _has_logprobs(frame: dict[str, Any]) -> bool:
     )
 
 
-def _is_empty(frame: Any) -> bool:
-    """Whether a rewritten frame carries nothing a client needs."""
+def _is_empty(frame: Any, *, text_withheld: bool = False) -> bool:
+    """Whether a rewritten frame carries nothing a client needs.
+
+    ``text_withheld``: ``frame`` is the frame as received and none of its
+    text is released now, so its text fields count as empty (a deferred
+    frame of a burst is dropped without being rebuilt first).
+    """
     if not isinstance(frame, dict) or frame.get("usage") or frame.get("error"):
         return False
     choices = frame.get("choices")
@@ -292,11 +297,11 @@ def _is_empty(frame: Any) -> bool:
     for choice in choices:
         if not isinstance(choice, dict) or choice.get("finish_reason"):
             return False
-        if choice.get("text"):
+        if choice.get("text") and not text_withheld:
             return False
         delta = choice.get("delta") or {}
         for key, value in delta.items():
-            if key in _TEXT_KEYS and not value:
+            if key in _TEXT_KEYS and (text_withheld or not value):
                 continue
             if key == "tool_calls" and isinstance(value, list):
                 for call in value:
@@ -372,16 +377,19 @@ class StreamAddon(Addon):
                 as_received = False
         segments = adapter.frame_segments(frame)
         replacements: dict[tuple[str | int, ...], str] = {}
+        withheld = bool(segments)  # every text of the frame is held back for now
         try:
             for seg in segments:
                 key = _screen_key(frame, seg)
                 screen = self._screen(st, key, seg)
                 if screen is None:
+                    withheld = withheld and not seg.text  # unscreened text goes out as is
                     continue
                 st.templates[key] = (frame, seg.path)
                 released = await screen.feed(seg.text, defer=ctx.burst_more)
                 replacements[seg.path] = released
                 as_received = as_received and released == seg.text
+                withheld = withheld and not released and seg.channel != "tool_arguments"
                 if ctx.burst_more:
                     st.deferred.add(key)
                 else:
@@ -400,6 +408,8 @@ class StreamAddon(Addon):
         st.last_frame = frame
         if as_received and not _has_logprobs(frame):
             return out if _is_empty(frame) else [*out, event]
+        if withheld and _is_empty(frame, text_withheld=True):
+            return out  # a deferred frame of a burst: its text goes out later
         rewritten = adapter.rebuild(frame, replacements) if replacements else frame
         for choice in rewritten.get("choices") or []:
             if isinstance(choice, dict) and choice.get("logprobs") is not None:

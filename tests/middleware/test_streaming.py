@@ -485,3 +485,45 @@ async def test_the_screens_of_a_stream_are_closed_when_the_request_is_done() -> 
     assert closed == []
     await addon.done(ctx)
     assert closed == [0]
+
+
+async def test_a_deferred_frame_is_dropped_and_its_text_arrives_with_the_burst_end() -> None:
+    from multidict import CIMultiDict, CIMultiDictProxy
+
+    from middleware._context import ProxyRequest, SseEvent
+    from middleware.adapters import default_adapters
+    from middleware.streaming import _StreamState
+
+    addon = StreamAddon(lambda ctx: None)  # type: ignore[arg-type,return-value]
+    request = ProxyRequest("POST", "/v1/chat/completions", "", CIMultiDictProxy(CIMultiDict()), b"")
+    adapter = default_adapters().by_name("openai_chat")
+    ctx = RequestContext(request=request, request_id="r", route="openai_chat", adapter=adapter)
+    ctx.state[addon.name] = _StreamState(screening=RuleScreening(RULES), injected_usage=False)
+    ctx.burst_more = True
+    assert await addon.stream_event(ctx, SseEvent(data=_chunk("Mail jo@x.io "))) == []
+    ctx.burst_more = False
+    (out,) = await addon.stream_event(ctx, SseEvent(data=_chunk("today ")))
+    assert json.loads(out.data)["choices"][0]["delta"]["content"] == "Mail <EMAIL> today "
+
+
+async def test_a_deferred_frame_keeps_text_no_screen_watches() -> None:
+    from multidict import CIMultiDict, CIMultiDictProxy
+
+    from middleware._context import ProxyRequest, SseEvent
+    from middleware.adapters import default_adapters
+    from middleware.streaming import _StreamState
+
+    class _ContentOnly(RuleScreening):
+        def open(self, direction: Any, channel: Any, choice: int) -> Any:
+            return super().open(direction, channel, choice) if channel == "content" else None
+
+    addon = StreamAddon(lambda ctx: None)  # type: ignore[arg-type,return-value]
+    request = ProxyRequest("POST", "/v1/chat/completions", "", CIMultiDictProxy(CIMultiDict()), b"")
+    adapter = default_adapters().by_name("openai_chat")
+    ctx = RequestContext(request=request, request_id="r", route="openai_chat", adapter=adapter)
+    ctx.state[addon.name] = _StreamState(screening=_ContentOnly(RULES), injected_usage=False)
+    ctx.burst_more = True
+    frame = {"choices": [{"index": 0, "delta": {"content": "Hi ", "reasoning_content": "think "}}]}
+    (out,) = await addon.stream_event(ctx, SseEvent(data=json.dumps(frame)))
+    delta = json.loads(out.data)["choices"][0]["delta"]
+    assert delta == {"content": "", "reasoning_content": "think "}
