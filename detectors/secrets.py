@@ -136,6 +136,10 @@ class SecretsDetector:
         self._keywords = tuple(sorted({k for r in self._rules for k in r.keywords}))
         # One search finds whether any keyword occurs at all; most text has none.
         self._any_keyword = literal_alternation(self._keywords)
+        # ... and, for ASCII text (where lower() and casefold() agree), whether
+        # any keyword or generic-phrase word does: the pre-check's one search.
+        hints = _PHRASE_HINTS if self.generic else ()
+        self._any_hint = literal_alternation((*self._keywords, *hints))
         self._unkeyed = tuple(r for r in self._rules if not r.keywords)
         self._pending = SecretPending(self._rules)
         rule_key = ",".join(sorted({r.name for r in self._rules}))
@@ -162,12 +166,16 @@ class SecretsDetector:
         operator and the generic phrase one of its words: without any of
         them there is nothing to find.
         """
-        if self._unkeyed or self._any_keyword.search(text.lower()) is not None:
+        if self._unkeyed:
             return True
-        if not self.generic:
-            return False
+        if self.generic and _ASSIGN_HINT.search(text):
+            return True
+        if text.isascii():
+            return self._any_hint.search(text.lower()) is not None
+        if self._any_keyword.search(text.lower()) is not None:
+            return True
         folded = text.casefold()
-        return bool(_ASSIGN_HINT.search(text)) or any(w in folded for w in _PHRASE_HINTS)
+        return self.generic and any(w in folded for w in _PHRASE_HINTS)
 
     def detect(self, text: str) -> list[Finding]:
         """Findings for every credential in ``text`` (spans cover the secret value)."""
