@@ -30,6 +30,9 @@ figure is leave-one-dataset-out with the procedure of ``bench/_learned_fit``):
 * ``b_lex70``, ``b_lex75`` -- an expanded lexicon: non-seed words whose nearest
   seed word is within cosine 0.70 / 0.75 count as lexicon hits of its category
   (gate, topic features and topic n-grams alike);
+* ``d_near``, ``d_near_gate`` -- the words of ``b_lex70`` as one category of
+  their own ("near": own weights, own topic AND intent conjunctions), with the
+  shipped gate / opening the gate too;
 * ``c_dense``, ``c_dense_p1`` -- a static sentence vector (mean of the word
   vectors, PCA to 64 dimensions fitted on the word table) appended to the
   features (off-topic penalty 3.0 as shipped / 1.0);
@@ -58,7 +61,8 @@ nothing was shipped.
   neighbours are related, not harmful ("died" ~ "killed", "legally" ~ "illegal",
   "medications" ~ "drugs"), so (a) as a gate or as features changes nothing and
   (b) as lexicon words lowers recall on lexicon texts and raises hh_rlhf_helpful
-  to 0.014 .. 0.022 (target <= 0.01).
+  to 0.014 .. 0.022 (target <= 0.01). As a category of their own (d) they are a
+  wash behind the shipped gate and, opening it, raise hh_rlhf_helpful to 0.015.
 * A static sentence vector (c) lifts advbench (+0.025) and xstest_unsafe (+0.02)
   but costs harmbench_val -0.13: it learns the style of the training sets, as
   character n-grams did. A first model on SIF sentence vectors opening the gate
@@ -370,11 +374,14 @@ def lodo(bank: Bank, v: Variant) -> dict[str, float]:
 
 
 @contextmanager
-def expanded_lexicon(neighbours: dict[str, tuple[int, float]]) -> Iterator[None]:
-    """Make ``neighbours`` lexicon hits of their category while the bank is built."""
+def expanded_lexicon(
+    neighbours: dict[str, tuple[int, float]], as_category: str | None = None
+) -> Iterator[None]:
+    """Make ``neighbours`` lexicon hits of their category (or all of ``as_category``)
+    while the bank is built."""
     by_cat: dict[str, list[str]] = {}
     for w, (k, _) in neighbours.items():
-        by_cat.setdefault(CATS[k], []).append(re.escape(w))
+        by_cat.setdefault(as_category or CATS[k], []).append(re.escape(w))
     rx = {c: caseless(r"\b(" + "|".join(sorted(ws)) + r")\b") for c, ws in by_cat.items()}
 
     def spans(text: str) -> list[tuple[int, int, str]]:
@@ -385,7 +392,7 @@ def expanded_lexicon(neighbours: dict[str, tuple[int, float]]) -> Iterator[None]
             for m in pattern.finditer(text, low):
                 if (m.start(), m.end()) in have:
                     continue
-                if c in _HOMONYM_CATS and _HOMONYM.match(text, low, m.end()):
+                if (c in _HOMONYM_CATS or as_category) and _HOMONYM.match(text, low, m.end()):
                     continue
                 out.append((m.start(), m.end(), c))
         out.sort()
@@ -450,6 +457,17 @@ def variants(wt: Words, bank: Bank) -> dict[str, Callable[[], dict[str, float]]]
 
         return run
 
+    def d_near(gate: bool) -> Callable[[], dict[str, float]]:
+        def run() -> dict[str, float]:
+            with expanded_lexicon(wt.neighbours(0.70), as_category="near"):
+                other = Bank.build()
+            if gate:
+                return lodo(other, Variant())
+            tf, tw = bank.fb.full_topical.astype(float), bank.fb.win_topical.astype(float)
+            return lodo(other, Variant(topical_full=tf, topical_win=tw))
+
+        return run
+
     def c_dense(penalty: float) -> Callable[[], dict[str, float]]:
         def run() -> dict[str, float]:
             mu = e.mean(0)
@@ -488,6 +506,8 @@ def variants(wt: Words, bank: Bank) -> dict[str, Callable[[], dict[str, float]]]
         "a_feat": a_feat,
         "b_lex70": b_lex(0.70),
         "b_lex75": b_lex(0.75),
+        "d_near": d_near(False),
+        "d_near_gate": d_near(True),
         "c_dense": c_dense(3.0),
         "c_dense_p1": c_dense(1.0),
         "c_sif_gate": c_sif_gate,
@@ -528,6 +548,8 @@ def main() -> None:
         "off_lexicon": off_lexicon_share(bank, wt),
         "lodo_misuse_flagged": {},
     }
+    if args.variants and args.out.is_file():  # re-measure some variants, keep the others
+        result["lodo_misuse_flagged"] = json.loads(args.out.read_text())["lodo_misuse_flagged"]
     for name in args.variants or table:
         t = time.perf_counter()
         result["lodo_misuse_flagged"][name] = table[name]()
