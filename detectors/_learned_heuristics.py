@@ -13,6 +13,8 @@ import math
 import re
 from collections.abc import Mapping
 
+from detectors._learned_cues import looks_like_data
+
 __all__ = [
     "DATA_STEERING_BONUS",
     "INJECTION_ANCHORS",
@@ -226,14 +228,52 @@ _REFERS_TO_DATA = re.compile(
 _CODE_LINE = re.compile(r"[=(){}\[\];<>`|*]|^\s{2,}|^\s*#")
 
 
-def planted_requests(text: str, max_len: int = 240) -> list[tuple[int, int]]:
+#: A line that gives orders about the reader's own output: "Render your answer
+#: in ...", "Group the letters of your response ...", "Merge the code below into
+#: your solution". Inside data nobody but the model reading it writes "your
+#: answer" or "your implementation", so it is a planted instruction whatever its
+#: verb. Lines that open with a subject or a courtesy ("We look forward to your
+#: reply", "Thanks for your answer") are correspondence, not orders.
+_CODE_REF = (
+    r"\b((following|subsequent|below|next)\s+(code|snippet|block|excerpt|section|script)|"
+    r"(code|snippet|block|excerpt|section|script)\s+(below|that follows))\b"
+)
+_READER_OUTPUT = re.compile(
+    r"\byour\s+(answer|response|reply|replies|responses|output|message)('s)?\b|"
+    + _CODE_REF
+    + r"[^.\n]{0,60}\byour\s+(\w+\s+)?(code|codebase|implementation|solution|program|"
+    r"script|function|project|answer|response)\b|"
+    r"\byour\s+(code|codebase|implementation|solution|program|script)\b[^.\n]{0,60}" + _CODE_REF,
+    re.IGNORECASE,
+)
+_NOT_AN_ORDER = re.compile(
+    r"^\W*(i|i'm|i've|we|we're|we've|you|you're|he|she|they|it|this|that|these|those|there|"
+    r"thanks?|thank you|looking|hope|if|when|once|after|before|as|our|my|his|her|their|the|a|"
+    r"an|sorry|glad|happy|great|dear|hi|hello|re|fw|fwd)\b|\?\s*$",
+    re.IGNORECASE,
+)
+#: A data text needs this much text outside its planted lines.
+_MIN_DATA_CHARS = 150
+
+
+def _is_order_about_output(body: str) -> bool:
+    return _READER_OUTPUT.search(body) is not None and not _NOT_AN_ORDER.search(body)
+
+
+def planted_requests(
+    text: str, max_len: int = 240, in_data: bool | None = None
+) -> list[tuple[int, int]]:
     """``(start, end)`` of lines of ``text`` that read as a task for an assistant.
 
-    Only meaningful for text that reads as data: call it when
-    :func:`detectors._learned_cues.looks_like_data` holds. Lines that point at
-    the data, that look like code or table rows, or that are long are skipped.
-    A text where such lines are common (more than two, or over a fifth of its
-    lines) is a list of instructions -- a system prompt -- not data: none.
+    Lines that point at the data, that look like code or table rows, or that
+    are long are skipped; a line that gives orders about "your answer" or
+    "your implementation" is kept whatever its verb. The lines count as
+    planted only when the rest of the text is data: a document
+    (``in_data``, :func:`detectors._learned_cues.looks_like_data`, computed
+    when ``None``) where they are rare (at most two, at most a fifth of its
+    lines -- more is a list of instructions, a system prompt), or a short
+    text with data before the one line and no instruction of its own
+    (:func:`_short_data_around`).
     """
     out: list[tuple[int, int]] = []
     pos = 0
@@ -243,13 +283,69 @@ def planted_requests(text: str, max_len: int = 240) -> list[tuple[int, int]]:
         body = line.strip()
         if not 8 <= len(body) <= max_len:
             continue
-        if _CODE_LINE.search(line) and not _STEER_LINE.search(body):
+        order = _STEER_LINE.search(body) is not None or _is_order_about_output(body)
+        if _CODE_LINE.search(line) and not order:
             continue
-        if _STEER_LINE.search(body) or (
-            _TASK_LINE.search(body) and not _REFERS_TO_DATA.search(body)
-        ):
+        if order or (_TASK_LINE.search(body) and not _REFERS_TO_DATA.search(body)):
             out.append((start, start + len(line)))
-    filled = sum(1 for line in lines if line.strip())
-    if len(out) > 2 or len(out) * 5 > filled:
+    if not out or len(out) > 2:
         return []
-    return out
+    if in_data is None:
+        in_data = looks_like_data(text)
+    filled = sum(1 for line in lines if line.strip())
+    if in_data and len(out) * 5 <= filled:
+        return out
+    return out if _short_data_around(text, out, in_data) else []
+
+
+#: Signs that a text is a prompt written to the assistant (a persona, a task
+#: statement, a template slot) rather than data about third parties.
+_PROMPT_SIGNS = re.compile(
+    r"\b(you are|you're|you will|you must|you should|act as|i want you|i need you|"
+    r"i'd like you|your (task|job|role|goal|mission|objective)|as an? (ai|assistant|"
+    r"language model)|(can|could|would|will) you)\b|\[[^\]\n]{1,40}\]|"
+    r"\{\{?\s*\w+\s*\}\}?|^\s*([-*•]|#{2,6})\s|^\s*---\s*$|^\W*(please\s+)?(give|read|"
+    r"consider|find|determine|decide|choose|rate|rank|sort|fix|improve|check|review|correct|"
+    r"edit|proofread|complete|continue|solve)\b",
+    re.IGNORECASE,
+)
+
+
+def _short_data_around(text: str, planted: list[tuple[int, int]], in_data: bool) -> bool:
+    """Whether one ``planted`` line sits after data that holds no instruction of its own.
+
+    For texts too short or too plain for the line-share rule of
+    :func:`planted_requests` (a two-line payment email, one table row): one
+    candidate line, at least ``_MIN_DATA_CHARS`` characters outside it and
+    more than its length, some of it *before* it (a request on the first line
+    followed by text is how a user asks about what they paste), and no other
+    line that instructs the assistant or reads as a prompt (persona, task
+    statement, template slot) -- a prompt with one more instruction in it is
+    no data. A question after a passage is how users ask about it, so a
+    question counts only in a text with document markers (``in_data``).
+    """
+    if len(planted) > 1:
+        return False
+    start, end = planted[0]
+    body = text[start:end].strip()
+    if body.endswith("?") and not in_data:
+        return False
+    if not text[:start].strip():
+        return False
+    rest = len(text.strip()) - (end - start)
+    if rest < _MIN_DATA_CHARS or end - start > rest:
+        return False
+    pos = 0
+    for line in text.split("\n"):
+        at, pos = pos, pos + len(line) + 1
+        other = line.strip()
+        if at == start or not other:
+            continue
+        if (
+            _TASK_LINE.search(other)
+            or _STEER_LINE.search(other)
+            or _is_order_about_output(other)
+            or _PROMPT_SIGNS.search(other)
+        ):
+            return False
+    return True

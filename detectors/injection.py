@@ -129,7 +129,7 @@ class InjectionDetector:
             heur = calibrate(injection_heuristic(span.cues, in_data and i > 0), INJECTION_ANCHORS)
             if heur > score:
                 score, start, end, windowed = heur, span.start, span.end, i > 0
-        planted = planted_requests(text) if in_data else []
+        planted = planted_requests(text, in_data=in_data)
         if planted:
             # A task for the assistant on its own line inside an email, table or
             # code: an instruction planted in data (indirect by construction).
