@@ -8,8 +8,8 @@ LODO: for every dataset, fit the three models on all *other* trainable sets
 the real detector classes, each text presented as the proxy presents one message
 segment (:func:`as_screened`: runner chunks, normalised, decoded payloads scanned
 too; no role, no other message -- a CyberSecEval row is its ``user_input`` alone,
-its system prompt being another segment). Shipped: the committed artifact on the ``test`` split
-of every set (all of alpaca_sample, never trained on). A text is *flagged* when
+its system prompt being another segment). Shipped: the committed artifact on the
+``test`` split of every set (all of alpaca_sample, never trained on). A text is *flagged* when
 an enforce kind (``ENFORCE_KINDS``) scores at least ``THRESHOLD``. Full mode
 writes ``bench/results/learned.json``, merges the headline figures into the
 ``learned`` section of ``bench/results/detection.json`` and regenerates the
