@@ -398,12 +398,14 @@ def _short_data_around(text: str, planted: list[tuple[int, int]], in_data: bool)
     For texts too short or too plain for the line-share rule of
     :func:`planted_requests` (a two-line payment email, one table row): one
     candidate line, at least ``_MIN_DATA_CHARS`` characters outside it and
-    more than its length, some of it *before* it (a request on the first line
-    followed by text is how a user asks about what they paste), and no other
-    line that instructs the assistant or reads as a prompt (persona, task
-    statement, template slot) -- a prompt with one more instruction in it is
-    no data. A question after a passage is how users ask about it, so a
-    question counts only in a text with document markers (``in_data``).
+    more than its length, and no other line that instructs the assistant or
+    reads as a prompt (persona, task statement, template slot) -- a prompt
+    with one more instruction in it is no data. Without document markers
+    (``in_data``) some of the data must come *before* the line (a request on
+    the first line followed by plain text is how a user asks about what they
+    paste), and the line must not be a question (a question after a passage
+    is how users ask about it); with them, as in the document rule of
+    :func:`planted_requests`, the line may stand anywhere.
     """
     if len(planted) > 1:
         return False
@@ -411,7 +413,7 @@ def _short_data_around(text: str, planted: list[tuple[int, int]], in_data: bool)
     body = text[start:end].strip()
     if body.endswith("?") and not in_data:
         return False
-    if not text[:start].strip():
+    if not in_data and not text[:start].strip():
         return False
     rest = len(text.strip()) - (end - start)
     if rest < _MIN_DATA_CHARS or end - start > rest:
