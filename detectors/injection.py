@@ -78,6 +78,7 @@ FINE_KINDS: Mapping[str, tuple[str, ...]] = {
     "injection.exfiltration": ("exfil",),
     "injection.payload_insertion": (
         "insert_payload",
+        "payload_split",
         "reply_steer",
         "steer_counterfactual",
         "hidden_comment",
