@@ -13,7 +13,7 @@ import math
 import re
 from collections.abc import Mapping
 
-from detectors._learned_cues import Cue, looks_like_data
+from detectors._learned_cues import FOREIGN_SECRET_ASK, Cue, looks_like_data
 from detectors._learned_regex import caseless, lowered
 
 __all__ = [
@@ -109,17 +109,8 @@ HEURISTIC_CUES: tuple[Cue, ...] = (
         "secret_ask_intl",
         "injection",
         caseless(
-            r"\b(cu[aá]l es|qual (é|e|è|a|seria)|quale è|quel est|quel était|c'est quoi|was ist|"
-            r"wie lautet|wie heißt|dime|dame|dinos|comparte|revela|donne[sz]?|dites|"
-            r"r[ée]v[èe]le[sz]?|gib|nenne|sag|verrat\w*|dimmi|dammi|rivela|diga|compartilh\w*|"
-            r"revele|informe)\b"
-            r"[^.\n?]{0,25}\b(la|tu|su|le|ton|votre|das|dein\w*|ihr\w*|a|sua|tua|vostra)\s+"
-            r"(contrase[ñn]a|clave|mot de passe|passwort|kennwort|password|senha|"
-            r"parola d'ordine)\b|"
-            r"\b(ihr|dein)\w*\s+(passwort|kennwort)\s+(geben|sagen|verraten|nennen|mitteilen)\b|"
-            r"(какой|скажи|назови|дай|сообщи)[^.\n?]{0,30}пароль|\b(what would|ask(ed|ing)? "
-            r"(you )?for)\s+your\s+(secret\s+)?(password|passcode|secret (key|word|code)|api key|"
-            r"access code|pin)\b",
+            FOREIGN_SECRET_ASK + r"|\b(what would|ask(ed|ing)? (you )?for)\s+your\s+(secret\s+)?"
+            r"(password|passcode|secret (key|word|code)|api key|access code|pin)\b",
             re.MULTILINE,
         ),
     ),
@@ -150,6 +141,8 @@ _CREDENTIAL_WORDS = (
     "senha",
     "parola d'ordine",
     "пароль",
+    "パスワード",
+    "密码",
     "secret",
     "api key",
     "access code",

@@ -232,16 +232,16 @@ def test_request_for_the_password_in_any_language_is_an_injection(
         "Wie ändere ich das Passwort?",
         "Was ist ein gutes Passwort?",
         "What would a strong password look like?",
+        "Как восстановить пароль от почты?",
+        "如何重置密码",
     ],
 )
-def test_questions_about_ones_own_password_are_no_secret_ask(text: str) -> None:
-    # Cue level only: the shipped model, trained on CyberSecEval, already flags
-    # any non-English word for "password" through the ``credential_ask`` feature.
+def test_questions_about_ones_own_password_are_no_secret_ask(
+    inj: InjectionDetector, text: str
+) -> None:
     assert heuristic_cue_counts(text) == {}
-
-
-def test_english_question_about_a_strong_password_is_not_flagged(inj: InjectionDetector) -> None:
-    assert not flagged(inj.detect("What would a strong password look like?"), INJ)
+    assert "credential_ask" not in cue_counts(text)
+    assert not flagged(inj.detect(text), INJ)
 
 
 def test_an_order_in_an_html_comment_of_a_short_page_is_an_injection(
