@@ -349,6 +349,13 @@ _NOT_AN_ORDER = re.compile(
     r"an|sorry|glad|happy|great|dear|hi|hello|re|fw|fwd)\b|\?\s*$",
     re.IGNORECASE,
 )
+#: A call to action from the sender of an email or page to its human reader
+#: ("Download our app", "Write us a review", "Click here to ...", "10% off"):
+#: the sender speaks of itself; an instruction planted for a model does not.
+_SENDER_CALL = re.compile(
+    r"\b(our|ours|us|we|we'll|we're|we've)\b|\bclick here\b|\d+\s?% off\b",
+    re.IGNORECASE,
+)
 #: A data text needs this much text outside its planted lines.
 _MIN_DATA_CHARS = 150
 
@@ -383,7 +390,11 @@ def planted_requests(
         order = _STEER_LINE.search(body) is not None or _is_order_about_output(body)
         if _CODE_LINE.search(line) and not order:
             continue
-        if order or (_TASK_LINE.search(body) and not _REFERS_TO_DATA.search(body)):
+        if order or (
+            _TASK_LINE.search(body)
+            and not _REFERS_TO_DATA.search(body)
+            and not _SENDER_CALL.search(body)
+        ):
             out.append((start, start + len(line)))
     if not out or len(out) > 2:
         return []
