@@ -314,6 +314,19 @@ _STEER_LINE = re.compile(
     r"subsequent|below|next)\s+(code|snippet|block|section|excerpt|lines?|script)",
     re.IGNORECASE,
 )
+#: Task verbs that also tell a human reader what to do ("Add a splash of milk",
+#: "Install the driver", "Send the slides by Friday", "Download as PDF"): in a
+#: recipe, a guide, meeting notes or a receipt they are the data's own steps,
+#: so alone (without "your answer", "the following code") they plant nothing;
+#: verbs that ask for content ("write", "summarize", "explain") or for a reply
+#: ("answer", "respond", "reply") are a task for an assistant wherever they stand.
+_PROCEDURE_LINE = re.compile(
+    r"^(please\s+)?(modify|encode|replace|insert|append|include|add|"
+    r"incorporate|integrate|supplement\w*|embed|use|spell|output|print|say|state|mention|"
+    r"promote|advertise|urge|persuade|convince|direct|redirect|visit|click|download|install|"
+    r"run|execute|send|forward|share|plan|design|calculate|compute|convert)\b",
+    re.IGNORECASE,
+)
 #: A request that points at the data ("Summarize this email:") is the user's
 #: own task, not a planted one.
 _REFERS_TO_DATA = re.compile(
@@ -360,6 +373,15 @@ _SENDER_CALL = re.compile(
 _MIN_DATA_CHARS = 150
 
 
+def _procedure_only(body: str) -> bool:
+    """A step of the data's own procedure, not an order about the model's output."""
+    return (
+        _PROCEDURE_LINE.search(body) is not None
+        and _STEER_LINE.search(body) is None
+        and not _is_order_about_output(body)
+    )
+
+
 def _is_order_about_output(body: str) -> bool:
     return _READER_OUTPUT.search(body) is not None and not _NOT_AN_ORDER.search(body)
 
@@ -369,9 +391,11 @@ def planted_requests(
 ) -> list[tuple[int, int]]:
     """``(start, end)`` of lines of ``text`` that read as a task for an assistant.
 
-    Lines that point at the data, that look like code or table rows, or that
-    are long are skipped; a line that gives orders about "your answer" or
-    "your implementation" is kept whatever its verb. The lines count as
+    Lines that point at the data, that look like code or table rows, that
+    are long, that are a sender's call to action (``_SENDER_CALL``) or a step
+    of the data's own procedure (``_PROCEDURE_LINE``) are skipped; a line
+    that gives orders about "your answer" or "your implementation" is kept
+    whatever its verb. The lines count as
     planted only when the rest of the text is data: a document
     (``in_data``, :func:`detectors._learned_cues.looks_like_data`, computed
     when ``None``) where they are rare (at most two, at most a fifth of its
@@ -402,7 +426,8 @@ def planted_requests(
         in_data = looks_like_data(text)
     filled = sum(1 for line in lines if line.strip())
     if in_data and len(out) * 5 <= filled:
-        return out
+        kept = [(s, e) for s, e in out if not _procedure_only(text[s:e].strip())]
+        return kept
     return out if _short_data_around(text, out, in_data) else []
 
 
@@ -439,6 +464,8 @@ def _short_data_around(text: str, planted: list[tuple[int, int]], in_data: bool)
     start, end = planted[0]
     body = text[start:end].strip()
     if body.endswith("?") and not in_data:
+        return False
+    if _procedure_only(body):
         return False
     if not in_data and not text[:start].strip():
         return False
