@@ -395,13 +395,12 @@ def planted_requests(
     are long, that are a sender's call to action (``_SENDER_CALL``) or a step
     of the data's own procedure (``_PROCEDURE_LINE``) are skipped; a line
     that gives orders about "your answer" or "your implementation" is kept
-    whatever its verb. The lines count as
-    planted only when the rest of the text is data: a document
-    (``in_data``, :func:`detectors._learned_cues.looks_like_data`, computed
-    when ``None``) where they are rare (at most two, at most a fifth of its
-    lines -- more is a list of instructions, a system prompt), or a short
-    text with data before the one line and no instruction of its own
-    (:func:`_short_data_around`).
+    whatever its verb. The lines count as planted only when the rest of the
+    text is data: a document (``in_data``,
+    :func:`detectors._learned_cues.looks_like_data`, computed when ``None``)
+    where they are rare (at most two, at most a fifth of its lines -- more is
+    a list of instructions, a system prompt), or a short text around one such
+    line with no instruction of its own (:func:`_short_data_around`).
     """
     out: list[tuple[int, int]] = []
     pos = 0
@@ -426,8 +425,7 @@ def planted_requests(
         in_data = looks_like_data(text)
     filled = sum(1 for line in lines if line.strip())
     if in_data and len(out) * 5 <= filled:
-        kept = [(s, e) for s, e in out if not _procedure_only(text[s:e].strip())]
-        return kept
+        return [(s, e) for s, e in out if not _procedure_only(text[s:e].strip())]
     return out if _short_data_around(text, out, in_data) else []
 
 
