@@ -13,9 +13,17 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from detectors._learned_regex import CaselessPattern, caseless, lowered
+from detectors._learned_regex import CaselessPattern, caseless, gated, lowered
 
-__all__ = ["CUES", "FOREIGN_SECRET_ASK", "Cue", "cue_counts", "cue_matches", "looks_like_data"]
+__all__ = [
+    "CREDENTIAL_WORDS",
+    "CUES",
+    "FOREIGN_SECRET_ASK",
+    "Cue",
+    "cue_counts",
+    "cue_matches",
+    "looks_like_data",
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,6 +62,26 @@ FOREIGN_SECRET_ASK = (
     r"nennen|mitteilen)\b|(какой|скажи|назови|дай|сообщи)[^.\n?]{0,30}пароль|"
     r"パスワードは(何|なん)|パスワード[^。\n]{0,15}教えて|(あなた|君)のパスワード|"
     r"密码是(什么|多少)|告诉我[^。\n]{0,10}密码|(你|您)的密码"
+)
+#: Every credential ask holds one of these (lower case): the pre-check of
+#: :func:`detectors._learned_regex.gated` for the credential cues.
+CREDENTIAL_WORDS = (
+    "contrase",
+    "clave",
+    "mot de passe",
+    "passwort",
+    "kennwort",
+    "password",
+    "passcode",
+    "senha",
+    "parola d'ordine",
+    "пароль",
+    "パスワード",
+    "密码",
+    "secret",
+    "api key",
+    "access code",
+    "pin",
 )
 
 #: The structural cues, in a fixed order.
@@ -97,12 +125,16 @@ CUES: tuple[Cue, ...] = (
         r"\b(system prompt|your (instructions|prompt|rules|password|secret|key|guidelines)|"
         r"the (password|secret|key)|(text|words|everything) above)",
     ),
-    _c(
+    Cue(
         "credential_ask",
         "injection",
-        r"\b(what('s| is| was)|tell me|give me|share|reveal|confirm|provide|send|spell|type|write)\b"  # noqa: E501
-        r"[^.\n]{0,40}\b(password|passcode|secret (key|word|code)|api key|pin code|access code)\b|"
-        + FOREIGN_SECRET_ASK,
+        gated(
+            r"\b(what('s| is| was)|tell me|give me|share|reveal|confirm|provide|send|spell|type|"
+            r"write)\b[^.\n]{0,40}\b(password|passcode|secret (key|word|code)|api key|pin code|"
+            r"access code)\b|" + FOREIGN_SECRET_ASK,
+            CREDENTIAL_WORDS,
+            re.MULTILINE,
+        ),
     ),
     _c(
         "role_tag",

@@ -13,7 +13,7 @@ import math
 import re
 from collections.abc import Mapping
 
-from detectors._learned_cues import FOREIGN_SECRET_ASK, Cue, looks_like_data
+from detectors._learned_cues import CREDENTIAL_WORDS, FOREIGN_SECRET_ASK, Cue, looks_like_data
 from detectors._learned_regex import caseless, lowered
 
 __all__ = [
@@ -129,34 +129,13 @@ _ACT_ON_IT = caseless(
 )
 
 
-#: Every ``secret_ask_intl`` match holds one of these (a cheap pre-check).
-_CREDENTIAL_WORDS = (
-    "contrase",
-    "clave",
-    "mot de passe",
-    "passwort",
-    "kennwort",
-    "password",
-    "passcode",
-    "senha",
-    "parola d'ordine",
-    "пароль",
-    "パスワード",
-    "密码",
-    "secret",
-    "api key",
-    "access code",
-    "pin",
-)
-
-
 def heuristic_cue_counts(text: str) -> dict[str, int]:
     """How often each of :data:`HEURISTIC_CUES` occurs in ``text`` (only those that occur)."""
     low = lowered(text)
     probe = low if low is not None else text.lower()
     out: dict[str, int] = {}
     for cue in HEURISTIC_CUES:
-        if cue.name == "secret_ask_intl" and not any(w in probe for w in _CREDENTIAL_WORDS):
+        if cue.name == "secret_ask_intl" and not any(w in probe for w in CREDENTIAL_WORDS):
             continue
         if cue.name == "payload_split" and not (
             sum(1 for _ in _FRAGMENT.finditer(text, low)) >= 2
