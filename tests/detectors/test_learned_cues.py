@@ -10,6 +10,7 @@ from detectors._learned_cues import cue_counts, looks_like_data
 from detectors._learned_features import DIM_BITS, asks_about
 from detectors._learned_heuristics import heuristic_cue_counts, hidden_order, planted_requests
 from detectors._learned_model import LinearModel, load_artifact
+from detectors._learned_regex import caseless, gated, lowered
 from detectors._learned_runtime import compute_spans
 from detectors.injection import InjectionDetector
 from detectors.jailbreak import JailbreakDetector
@@ -311,3 +312,13 @@ def test_a_request_assembled_from_quoted_fragments_is_an_injection(
 def test_concatenating_strings_in_code_is_no_payload_split() -> None:
     text = 'In Python, a = "foo" and b = "bar". How do I concatenate a and b?'
     assert "payload_split" not in heuristic_cue_counts(text)
+
+
+def test_a_gated_pattern_matches_like_its_caseless_form_when_a_needle_occurs() -> None:
+    pat = gated(r"\bwhat is the (password|pin)\b", ("password", "pin"))
+    plain = caseless(r"\bwhat is the (password|pin)\b")
+    for text in ("What is the PASSWORD?", "what is the pin", "What is the weather?"):
+        low = lowered(text)
+        got = [m.span() for m in pat.finditer(text, low)]
+        assert got == [m.span() for m in plain.finditer(text, low)]
+    assert pat.search("What is the weather?", None) is None
