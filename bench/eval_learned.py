@@ -5,8 +5,11 @@
 
 LODO: for every dataset, fit the three models on all *other* trainable sets
 (same procedure as ``train_classifiers.py``) and score the held-out set through
-the real detector classes. Shipped: the committed artifact on the ``test`` split
-of every set (all of alpaca_sample, never trained on). A text is *flagged* when
+the real detector classes, each text presented as the proxy presents one message
+segment (:func:`as_screened`: runner chunks, normalised, decoded payloads scanned
+too; no role, no other message -- a CyberSecEval row is its ``user_input`` alone,
+its system prompt being another segment). Shipped: the committed artifact on the
+``test`` split of every set (all of alpaca_sample, never trained on). A text is *flagged* when
 an enforce kind (``ENFORCE_KINDS``) scores at least ``THRESHOLD``. Full mode
 writes ``bench/results/learned.json``, merges the headline figures into the
 ``learned`` section of ``bench/results/detection.json`` and regenerates the
@@ -37,6 +40,8 @@ from detectors import jailbreak as jailbreak_module  # noqa: E402
 from detectors import misuse as misuse_module  # noqa: E402
 from detectors._base import Detector  # noqa: E402
 from detectors._learned_model import Artifact, load_artifact  # noqa: E402
+from detectors._segment import split  # noqa: E402
+from detectors._work import PreparedChunk, detect_chunk, prepare  # noqa: E402
 from detectors.injection import InjectionDetector  # noqa: E402
 from detectors.jailbreak import JailbreakDetector  # noqa: E402
 from detectors.misuse import MisuseDetector  # noqa: E402
@@ -81,15 +86,39 @@ def detectors_for(artifact: Artifact) -> list[Detector]:
     return [MisuseDetector(artifact), InjectionDetector(artifact), JailbreakDetector(artifact)]
 
 
+#: The runner's defaults (``DetectorSet``): segment size, overlap, decoding.
+SEGMENT_CHARS, OVERLAP_CHARS, DECODE_PAYLOADS = 8192, 256, True
+
+
+def as_screened(text: str) -> list[PreparedChunk]:
+    """``text`` as the proxy hands it to a detector: cut into the runner's chunks,
+    each normalised (NFKC, invisible characters out) with its decoded payloads
+    (base64, hex, URL, rot13, Unicode tags), which are scanned too.
+
+    One text is one message segment: the proxy scans the system prompt, the
+    user turn and each tool result separately, and a detector sees neither the
+    role nor the other segments (``detectors.runner.DetectorSet.scan``).
+    """
+    return [prepare(c.text, DECODE_PAYLOADS) for c in split(text, SEGMENT_CHARS, OVERLAP_CHARS)]
+
+
 def rates(dets: Sequence[Detector], examples: Iterable[Example]) -> dict[str, dict[str, Any]]:
     """Per subset: n, share flagged by any enforce kind (at ``THRESHOLD``, and at the
-    monitor / strict operating points ``any@0.4`` / ``any@0.7``), and per detector."""
+    monitor / strict operating points ``any@0.4`` / ``any@0.7``), and per detector.
+
+    Each text is screened as the proxy screens a segment (:func:`as_screened`)."""
     hits: dict[str, list[dict[str, bool]]] = defaultdict(list)
     for ex in examples:
         row = {}
         best = 0.0
+        chunks = as_screened(ex.text)
         for det in dets:
-            scores = [f.score for f in det.detect(ex.text) if f.kind in ENFORCE_KINDS]
+            scores = [
+                f.score
+                for chunk in chunks
+                for f in detect_chunk(det.name, det, chunk)
+                if f.kind in ENFORCE_KINDS
+            ]
             top = max(scores, default=0.0)
             row[det.name] = top >= THRESHOLD
             best = max(best, top)

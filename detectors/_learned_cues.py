@@ -13,9 +13,17 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from detectors._learned_regex import CaselessPattern, caseless, lowered
+from detectors._learned_regex import CaselessPattern, caseless, gated, lowered
 
-__all__ = ["CUES", "Cue", "cue_counts", "cue_matches", "looks_like_data"]
+__all__ = [
+    "CREDENTIAL_WORDS",
+    "CUES",
+    "FOREIGN_SECRET_ASK",
+    "Cue",
+    "cue_counts",
+    "cue_matches",
+    "looks_like_data",
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,6 +46,42 @@ _INSTR = (
 _LIMITS = (
     r"(restrictions?|limitations?|limits|filters?|filtering|censorship|censors?|rules|guidelines|"
     r"ethics|ethical|morals?|morality|polic(y|ies)|boundaries|constraints|safeguards)"
+)
+
+#: A request for *the* or *your* password in the languages attacks are most
+#: often translated into ("¿Cuál es la contraseña?", "Was ist das Passwort?",
+#: "Qual é a sua senha", "パスワードは何ですか"). A bare mention ("¿Cómo cambio
+#: mi contraseña?", "how do I reset my password" in any language) is no ask.
+FOREIGN_SECRET_ASK = (
+    r"\b(cu[aá]l es|qual (é|e|è|a|seria)|quale è|quel est|quel était|c'est quoi|was ist|"
+    r"wie lautet|wie heißt|dime|dame|dinos|comparte|revela|donne[sz]?|dites|"
+    r"r[ée]v[èe]le[sz]?|gib|nenne|sag|verrat\w*|dimmi|dammi|rivela|diga|compartilh\w*|"
+    r"revele|informe)\b[^.\n?]{0,25}\b(la|tu|su|le|ton|votre|das|dein\w*|ihr\w*|a|sua|tua|"
+    r"vostra)\s+(contrase[ñn]a|clave|mot de passe|passwort|kennwort|password|senha|"
+    r"parola d'ordine)\b|\b(ihr|dein)\w*\s+(passwort|kennwort)\s+(geben|sagen|verraten|"
+    r"nennen|mitteilen)\b|(какой|скажи|назови|дай|сообщи)[^.\n?]{0,30}пароль|"
+    r"パスワードは(何|なん)|パスワード[^。\n]{0,15}教えて|(あなた|君)のパスワード|"
+    r"密码是(什么|多少)|告诉我[^。\n]{0,10}密码|(你|您)的密码"
+)
+#: Every credential ask holds one of these (lower case): the pre-check of
+#: :func:`detectors._learned_regex.gated` for the credential cues.
+CREDENTIAL_WORDS = (
+    "contrase",
+    "clave",
+    "mot de passe",
+    "passwort",
+    "kennwort",
+    "password",
+    "passcode",
+    "senha",
+    "parola d'ordine",
+    "пароль",
+    "パスワード",
+    "密码",
+    "secret",
+    "api key",
+    "access code",
+    "pin",
 )
 
 #: The structural cues, in a fixed order.
@@ -81,13 +125,16 @@ CUES: tuple[Cue, ...] = (
         r"\b(system prompt|your (instructions|prompt|rules|password|secret|key|guidelines)|"
         r"the (password|secret|key)|(text|words|everything) above)",
     ),
-    _c(
+    Cue(
         "credential_ask",
         "injection",
-        r"\b(what('s| is| was)|tell me|give me|share|reveal|confirm|provide|send|spell|type|write)\b"  # noqa: E501
-        r"[^.\n]{0,40}\b(password|passcode|secret (key|word|code)|api key|pin code|access code)\b|"
-        r"(contrase[ñn]a|mot de passe|passwort|senha|пароль|密码|كلمة المرور|parola d'ordine|"
-        r"wachtwoord|hasło|şifre|パスワード)",
+        gated(
+            r"\b(what('s| is| was)|tell me|give me|share|reveal|confirm|provide|send|spell|type|"
+            r"write)\b[^.\n]{0,40}\b(password|passcode|secret (key|word|code)|api key|pin code|"
+            r"access code)\b|" + FOREIGN_SECRET_ASK,
+            CREDENTIAL_WORDS,
+            re.MULTILINE,
+        ),
     ),
     _c(
         "role_tag",

@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
-__all__ = ["CaselessPattern", "caseless", "lowered"]
+__all__ = ["CaselessPattern", "GatedPattern", "caseless", "gated", "lowered"]
 
 _KEY_CHARS = 6  # word-start keys are at most this long
 _MAX_KEYS = 4096  # a pattern with more start strings than this is not gated
@@ -84,6 +84,40 @@ class CaselessPattern:
     def match(self, text: str, low: str | None, pos: int) -> re.Match[str] | None:
         """Match anchored at ``pos``."""
         return self.fast.match(low, pos) if low is not None else self.slow.match(text, pos)
+
+
+@dataclass(frozen=True, slots=True)
+class GatedPattern(CaselessPattern):
+    """A :class:`CaselessPattern` that only runs when one of ``needles`` occurs.
+
+    For patterns that open with a long alternation (no fast prefix scan) but
+    can only match around rare words: one substring test per needle rules
+    most texts out.
+    """
+
+    needles: tuple[str, ...] = ()
+
+    def _absent(self, text: str, low: str | None) -> bool:
+        probe = low if low is not None else text.lower()
+        return not any(n in probe for n in self.needles)
+
+    def finditer(self, text: str, low: str | None) -> Iterator[re.Match[str]]:
+        """Matches in ``text``; none without a needle."""
+        return iter(()) if self._absent(text, low) else CaselessPattern.finditer(self, text, low)
+
+    def search(self, text: str, low: str | None) -> re.Match[str] | None:
+        """First match in ``text``; none without a needle."""
+        return None if self._absent(text, low) else CaselessPattern.search(self, text, low)
+
+    def match(self, text: str, low: str | None, pos: int) -> re.Match[str] | None:
+        """Match anchored at ``pos``; none without a needle."""
+        return None if self._absent(text, low) else CaselessPattern.match(self, text, low, pos)
+
+
+def gated(source: str, needles: tuple[str, ...], flags: int = 0) -> GatedPattern:
+    """:func:`caseless`, run only when a (lower-case) needle occurs in the text."""
+    c = caseless(source, flags)
+    return GatedPattern(c.slow, c.fast, needles)
 
 
 def caseless(source: str, flags: int = 0) -> CaselessPattern:

@@ -31,8 +31,11 @@ from typing import Any
 from detectors._base import Finding
 from detectors._learned_cues import CUES, cue_counts, looks_like_data
 from detectors._learned_heuristics import (
+    HEURISTIC_CUES,
     INJECTION_ANCHORS,
     PLANTED_REQUEST_RAW,
+    heuristic_cue_counts,
+    hidden_order,
     injection_heuristic,
     planted_requests,
 )
@@ -64,17 +67,24 @@ FINE_KINDS: Mapping[str, tuple[str, ...]] = {
         "new_instructions",
         "instead",
     ),
-    "injection.prompt_extraction": ("extraction", "secret_ask", "system_prompt", "credential_ask"),
+    "injection.prompt_extraction": (
+        "extraction",
+        "secret_ask",
+        "secret_ask_intl",
+        "system_prompt",
+        "credential_ask",
+    ),
     "injection.role_override": ("role_tag", "mode_switch", "authority_claim", "addressed_ai"),
     "injection.exfiltration": ("exfil",),
     "injection.payload_insertion": (
         "insert_payload",
+        "payload_split",
         "reply_steer",
         "steer_counterfactual",
         "hidden_comment",
     ),
 }
-_CUES = {c.name: c.pattern for c in CUES}
+_CUES = {c.name: c.pattern for c in (*CUES, *HEURISTIC_CUES)}
 #: Injection cues specific enough to let the learned score count in full;
 #: "respond only with", "instead" or "system prompt" are common in benign
 #: system-style prompts.
@@ -83,7 +93,7 @@ _INJECTION_CUES = frozenset(
     for c in CUES
     if c.family == "injection"
     and c.name not in {"reply_steer", "instead", "system_prompt", "steer_counterfactual"}
-)
+) | {c.name for c in HEURISTIC_CUES}
 
 #: Factor on the learned score of a text with no injection cue at all: the
 #: learned model alone cannot reach the 0.5 threshold. Leave-one-dataset-out,
@@ -118,7 +128,7 @@ class InjectionDetector:
             return []
         best = best_span(self._model, text)
         score, start, end, windowed = best.score, best.start, best.end, best.windowed
-        found = span_features(text)[0].cues
+        found = {**span_features(text)[0].cues, **heuristic_cue_counts(text)}
         if not any(c in _INJECTION_CUES for c in found):
             # Cascade: without any structural sign of an injection the learned
             # model alone over-reads ordinary questions ("what can you tell me
@@ -126,10 +136,14 @@ class InjectionDetector:
             score *= NO_CUE_DAMPING
         in_data = looks_like_data(text)
         for i, span in enumerate(span_features(text)):  # the hand-weighted cue score too
-            heur = calibrate(injection_heuristic(span.cues, in_data and i > 0), INJECTION_ANCHORS)
+            counts = found if i == 0 else span.cues
+            hidden = i == 0 and "hidden_comment" in counts and hidden_order(text)
+            heur = calibrate(
+                injection_heuristic(counts, (in_data and i > 0) or hidden), INJECTION_ANCHORS
+            )
             if heur > score:
                 score, start, end, windowed = heur, span.start, span.end, i > 0
-        planted = planted_requests(text) if in_data else []
+        planted = planted_requests(text, in_data=in_data)
         if planted:
             # A task for the assistant on its own line inside an email, table or
             # code: an instruction planted in data (indirect by construction).
