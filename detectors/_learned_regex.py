@@ -117,7 +117,7 @@ class GatedPattern(CaselessPattern):
 def gated(source: str, needles: tuple[str, ...], flags: int = 0) -> GatedPattern:
     """:func:`caseless`, run only when a (lower-case) needle occurs in the text."""
     c = caseless(source, flags)
-    return GatedPattern(c.slow, c.fast, needles)
+    return GatedPattern(c.slow, c.fast, c.keys, needles=needles)
 
 
 def caseless(source: str, flags: int = 0) -> CaselessPattern:
