@@ -152,14 +152,14 @@ def _word_start_keys(source: str, flags: int) -> frozenset[str] | None:
         return None  # another meaning of \b and \w, or of letters
     try:
         parsed = sre_parse.parse(source, flags)
-    except re.error:
+        if parsed.state.flags & (re.ASCII | re.LOCALE | re.IGNORECASE):
+            return None  # inline flags
+        seq = list(parsed)
+        if not _starts_a_word(seq):
+            return None
+        starts = _starts(seq, _KEY_CHARS)
+    except Exception:  # the parser is CPython-internal: if it changes, do not gate
         return None
-    if parsed.state.flags & (re.ASCII | re.LOCALE | re.IGNORECASE):
-        return None  # inline flags
-    seq = list(parsed)
-    if not _starts_a_word(seq):
-        return None
-    starts = _starts(seq, _KEY_CHARS)
     if starts is None:
         return None
     keys = set()
