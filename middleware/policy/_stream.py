@@ -1,7 +1,7 @@
 """Streamed output screened by the policy engine, window by window.
 
 :class:`PolicyStreamScreening` gives each output and reasoning channel of a
-stream a :class:`~middleware.streaming.WindowScreen` whose windows the policy
+stream a :class:`~middleware.holdback.WindowScreen` whose windows the policy
 engine decides, on the engine and facts the request started with:
 
 - pattern rules and cheap detectors (PII, secrets, obfuscation) run on every
@@ -30,7 +30,7 @@ from typing import TYPE_CHECKING
 from middleware._context import RequestContext
 from middleware.adapters import Channel, Direction, Segment
 from middleware.errors import ApiError
-from middleware.holdback import entity_hold_from
+from middleware.holdback import Window, WindowScreen, WindowVerdict, entity_hold_from
 from middleware.policy._compile import CompiledRule
 from middleware.policy._decision import Decision, FindingSummary, RuleHit, strongest
 from middleware.policy._engine import PolicyEngine
@@ -38,7 +38,7 @@ from middleware.policy._outcome import redactions as outcome_redactions
 from middleware.policy._redaction import apply_redactions
 from middleware.policy._settings import StreamSettings
 from middleware.policy._windows import ClassifierWindows
-from middleware.streaming import ChannelScreen, Window, WindowScreen, WindowVerdict
+from middleware.streaming import ChannelScreen
 
 if TYPE_CHECKING:
     from middleware.policy._addon import PolicyAddon, PolicyScratch

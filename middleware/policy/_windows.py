@@ -22,8 +22,8 @@ import asyncio
 import re
 from collections.abc import Awaitable, Callable
 
+from middleware.holdback import Window
 from middleware.policy._decision import Decision
-from middleware.streaming import Window
 
 __all__ = ["ClassifierWindows"]
 
