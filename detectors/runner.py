@@ -26,11 +26,10 @@ from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from detectors import _prechecks as prechecks
 from detectors._base import Detector, Finding, create
 from detectors._batch import PoolBatcher
 from detectors._cache import LruCache
-from detectors._payloads import decode_payloads
-from detectors._pending import conservative_pending_from, earliest
 from detectors._results import DetectorEvent, Observer, Outcome, RunnerStats, ScanResult
 from detectors._segment import Chunk, merge_findings, split
 from detectors._work import (
@@ -223,76 +222,23 @@ class DetectorSet:
     def finds_nothing(self, text: str, names: Collection[str]) -> bool:
         """Whether a scan of ``text`` with ``names`` would certainly find nothing.
 
-        A cheap pre-check for stream windows: ``text`` is normalised and
-        decoded once, cheap detectors run on it here, CPU-heavy ones answer
-        through their ``might_match`` (on the text and every decoded payload).
-        Uncached and unobserved; False on any doubt (an unknown name, a heavy
+        A cheap pre-check for stream windows (:func:`detectors._prechecks.finds_nothing`):
+        uncached and unobserved; False on any doubt (an unknown name, a heavy
         detector without ``might_match``, an error, a text the runner would
-        split into chunks), so a caller scans whenever this says False.
+        split into chunks, a set not warmed up), so a caller scans whenever
+        this says False.
         """
         if len(text) > self._segment[0] or not self._warmed:
             return False
-        if text.isascii():
-            quick = self._quick_nothing(text, names)
-            if quick is not None:
-                return quick
-        chunk = prepare(text, self._decode)
-        for name in names:
-            detector = self._detectors.get(name)
-            if detector is None:
-                return False
-            try:
-                if detector.cpu_heavy:
-                    check = getattr(detector, "might_match", None)
-                    if check is None:
-                        return False
-                    views = (chunk.norm, *(n for _, n in chunk.payloads))
-                    if any(check(view_of(n, detector)) for n in views):
-                        return False
-                elif detect_chunk(name, detector, chunk):
-                    return False
-            except Exception:
-                return False  # the full scan reports it
-        return True
-
-    def _quick_nothing(self, text: str, names: Collection[str]) -> bool | None:
-        """:meth:`finds_nothing` for an ASCII ``text`` without decoding objects; ``None``: unsure.
-
-        ASCII text normalises to itself and has no hidden tag text, so when
-        it decodes to no payload every detector sees ``text`` alone, and a
-        ``might_match`` that says no proves its ``detect`` finds nothing.
-        Anything else (a payload, a detector without the pre-check, a
-        pre-check that says maybe) is left to the full check.
-        """
-        if self._decode and decode_payloads(text):
-            return None
-        for name in names:
-            detector = self._detectors.get(name)
-            if detector is None:
-                return False
-            check = getattr(detector, "might_match", None)
-            try:
-                if check is None or check(text):
-                    return None
-            except Exception:
-                return False  # the full scan reports it
-        return True
+        return prechecks.finds_nothing(self._detectors, text, names, decode=self._decode)
 
     def pending_from(self, text: str, names: Collection[str], kinds: Collection[str]) -> int | None:
         """Where a finding of ``kinds`` (globs) by ``names`` may still be in progress.
 
-        The earliest hold point of the named detectors' ``pending_from``
-        (:func:`~detectors._pending.conservative_pending_from` for detectors
-        without one); ``None`` when none can still be growing at the end of
-        ``text``. A stream screener releases text only up to this point.
+        See :func:`detectors._prechecks.pending_from`; a stream screener
+        releases text only up to this point.
         """
-        hold: int | None = None
-        for name in names:
-            detector = self._detectors.get(name)
-            method = getattr(detector, "pending_from", None)
-            got = conservative_pending_from(text) if method is None else method(text, kinds)
-            hold = earliest(hold, got)
-        return hold
+        return prechecks.pending_from(self._detectors, text, names, kinds)
 
     def scan_sync(self, text: str, names: Collection[str]) -> ScanResult:
         """Blocking :meth:`scan` for CLI tools and benchmarks (not on an event loop).
