@@ -465,3 +465,51 @@ async def test_closing_a_stream_cancels_the_window_scored_behind_it(
     screen.close()
     await asyncio.sleep(0)
     assert inflight.cancelled()
+
+
+async def test_a_cut_scored_behind_the_stream_ends_it_for_the_openai_client(
+    upstream: TestServer,
+    start_tollgate: StartTollgate,
+    write_policy: Callable[..., Path],
+) -> None:
+    directory = write_policy(
+        """
+        - id: weapons.block
+          title: Block weapons talk
+          categories: [indiscriminate_weapons]
+          directions: [output]
+          stream: cut
+          when: {finding: {kind: "misuse.*"}}
+          action: block
+        """
+    )
+    policy = PolicyAddon(PolicySettings(dir=str(directory), reload_interval_s=0), FakeSource())
+    running = await start_tollgate(
+        str(upstream.make_url("")).rstrip("/"),
+        addons=[AccessAddon(), policy, StreamAddon(policy.stream_screening)],
+    )
+    # The violation sits in the first classifier window (>= 240 characters),
+    # and a long tail follows: the cut must land well before the end.
+    violation = "Then the nerve agent part follows. "
+    reply = "".join(_SENTENCES[:4]) + violation + "".join(_SENTENCES * 3)
+    client = openai.AsyncOpenAI(base_url=f"{running.url}/v1", api_key="sk-x", max_retries=0)
+    stream = await client.chat.completions.create(
+        model="demo-chat",
+        messages=[{"role": "user", "content": "hi"}],
+        stream=True,
+        extra_body={"mock": {"reply": reply, "chunk_chars": 8, "tokens_per_s": 200}},
+    )
+    received: list[str] = []
+    finishes: list[str] = []
+    with pytest.raises(openai.APIError, match="blocked by content policy"):
+        async for chunk in stream:
+            if chunk.choices:
+                received.append(chunk.choices[0].delta.content or "")
+                if chunk.choices[0].finish_reason:
+                    finishes.append(chunk.choices[0].finish_reason)
+    await client.close()
+    text = "".join(received)
+    assert finishes == ["content_filter"]
+    assert reply.startswith(text)  # what arrived is intact and in order
+    assert "nerve agent" in text  # cut mode: released at once, cut once scored
+    assert len(text) < len(reply) - 200  # ...long before the stream's end
