@@ -9,6 +9,7 @@ shared objects are reached through typed ``AppKey``s.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import signal
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass, field
@@ -26,6 +27,7 @@ from middleware.audit import AuditAddon
 from middleware.config import Config
 from middleware.errors import ApiError
 from middleware.identity import IdentityAddon
+from middleware.looplag import watch_loop_lag
 from middleware.pipeline import Pipeline
 from middleware.policy import policy_addons
 from middleware.proxy import AiohttpUpstream
@@ -187,6 +189,19 @@ async def _lifecycle(app: web.Application) -> AsyncIterator[None]:
         await upstream.close()
 
 
+async def _loop_lag(app: web.Application) -> AsyncIterator[None]:
+    """Sample the event loop's lag for the app's lifetime (see :mod:`middleware.looplag`)."""
+    task = asyncio.get_running_loop().create_task(
+        watch_loop_lag(metrics.EVENT_LOOP_LAG.observe), name="loop-lag"
+    )
+    try:
+        yield
+    finally:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+
+
 async def server_header(request: web.Request, response: web.StreamResponse) -> None:
     """Name Tollgate, not the Python and aiohttp versions (no fingerprinting aid)."""
     response.headers["Server"] = "tollgate"
@@ -202,6 +217,7 @@ def create_app(config: Config, *, addons: Sequence[Addon] | None = None) -> web.
         config=config, addons=tuple(build_addons(config) if addons is None else addons)
     )
     app.cleanup_ctx.append(_lifecycle)
+    app.cleanup_ctx.append(_loop_lag)
     app.on_response_prepare.append(server_header)
     app.router.add_route("*", "/{tail:.*}", _handle)
     return app

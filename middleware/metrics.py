@@ -366,6 +366,7 @@ THROTTLE_REDIS_BREAKER = Gauge(
 # -- streams ------------------------------------------------------------------
 
 __all__ += [
+    "EVENT_LOOP_LAG",
     "STREAMS_OPEN",
     "STREAM_HELD_BACK",
     "STREAM_TERMINATIONS",
@@ -386,6 +387,11 @@ STREAM_TERMINATION_REASONS: frozenset[str] = frozenset(
     }
 )
 
+EVENT_LOOP_LAG = Histogram(
+    "tollgate_event_loop_lag_seconds",
+    "How late the event loop ran a 0.25 s timer: work queued that long before Tollgate got to it.",
+    buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5),
+)
 STREAMS_OPEN = Gauge(
     "tollgate_streams_open",
     "Streamed (stream: true) requests currently being handled.",

@@ -189,6 +189,20 @@ HEALTH: Rows = (
                 (Query(quantile(0.99, "tollgate_stream_held_back_characters"), "p99"),),
             ),
             Panel(
+                "Event loop lag (work waiting for the loop)",
+                (
+                    Query(
+                        quantile(0.5, "tollgate_event_loop_lag_seconds", "instance"),
+                        "p50 {{instance}}",
+                    ),
+                    Query(
+                        quantile(0.99, "tollgate_event_loop_lag_seconds", "instance"),
+                        "p99 {{instance}}",
+                    ),
+                ),
+                "s",
+            ),
+            Panel(
                 "Resident memory",
                 (
                     Query(
