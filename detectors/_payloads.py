@@ -42,6 +42,18 @@ _COMMON_WORDS = (
 _COMMON = frozenset(_COMMON_WORDS.split())
 
 
+# The rot13 of a common word: found in a text, they are the common words of
+# its decoding, so the text is only decoded when it will be returned.
+_COMMON_ROT13 = frozenset(codecs.encode(w, "rot13") for w in _COMMON)
+_COMMON_BYTES = frozenset(w.encode() for w in _COMMON)
+_COMMON_ROT13_BYTES = frozenset(w.encode() for w in _COMMON_ROT13)
+# ASCII letters lowered, every other byte a space: ``split()`` then yields
+# exactly the lowered ``[A-Za-z]+`` runs, all in C.
+_LETTER_RUNS = bytes(
+    c | 0x20 if (0x41 <= c <= 0x5A or 0x61 <= c <= 0x7A) else 0x20 for c in range(256)
+)
+
+
 @dataclass(frozen=True, slots=True)
 class Payload:
     """Decoded text found at ``[start, end)`` of the scanned text.
@@ -106,17 +118,36 @@ def _url(blob: str) -> str | None:
     return decoded if decoded != blob and len(decoded) >= 6 else None
 
 
+def _common_counts(text: str) -> tuple[int, int, int]:
+    """How many ``[A-Za-z]+`` words ``text`` has, and how many are common before and after rot13.
+
+    Every stream window is checked, so the words are cut, lowered and
+    counted in C.
+    """
+    if text.isascii():
+        raw = text.encode("ascii").translate(_LETTER_RUNS).split()
+        return (
+            len(raw),
+            sum(map(_COMMON_BYTES.__contains__, raw)),
+            sum(map(_COMMON_ROT13_BYTES.__contains__, raw)),
+        )
+    # The runs are ASCII letters, so one lower() of their join is exact.
+    words = " ".join(_WORD_RE.findall(text)).lower().split()
+    return (
+        len(words),
+        sum(map(_COMMON.__contains__, words)),
+        sum(map(_COMMON_ROT13.__contains__, words)),
+    )
+
+
 def _rot13(text: str) -> str | None:
     """The rot13 of ``text`` when it reads as English and the original does not."""
-    words = _WORD_RE.findall(text)
-    if len(words) < 4:
-        return None
-    before = sum(1 for w in words if w.lower() in _COMMON)
-    if 3 * max(before, 1) > len(words):
-        return None  # reads as English already: the decoded text cannot win 3:1
-    decoded = codecs.encode(text, "rot13")
-    after = sum(1 for w in _WORD_RE.findall(decoded) if w.lower() in _COMMON)
-    return decoded if after >= 3 and after >= 3 * max(before, 1) else None
+    words, before, after = _common_counts(text)
+    if words < 4 or 3 * max(before, 1) > words:
+        return None  # too short, or reads as English already (the decoding cannot win 3:1)
+    if after >= 3 and after >= 3 * max(before, 1):
+        return codecs.encode(text, "rot13")
+    return None
 
 
 _BLOBS = (
@@ -133,7 +164,7 @@ def _scan_once(text: str, max_chars: int) -> tuple[Payload, ...]:
     found: list[Payload] = []
     # base64 and hex blobs (escaped or not) are unbroken runs of >= 16
     # characters: prose has none, and str.split is far cheaper than the scans.
-    blobs = _BLOBS if any(len(word) >= _MIN_BLOB for word in text.split()) else ()
+    blobs = _BLOBS if max(map(len, text.split()), default=0) >= _MIN_BLOB else ()
     for regex, decoder, name in blobs:
         for m in regex.finditer(text):
             if m.end() - m.start() > max_chars:
@@ -165,6 +196,8 @@ def decode_payloads(
     blobs longer than ``max_chars`` are skipped, and nesting stops at
     ``max_depth`` decodings.
     """
+    if not _scan_once(text, max_chars):
+        return []  # most text (every window of prose): no need for the frontier
     result: list[Payload] = []
     frontier = [Payload(0, len(text), "", text, aligned=True)]
     for _ in range(max_depth):

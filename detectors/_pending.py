@@ -15,8 +15,9 @@ helpers here are the shapes they are built from, and
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from fnmatch import fnmatchcase
-from functools import lru_cache
+from functools import lru_cache, wraps
 
 import regex
 
@@ -36,6 +37,29 @@ _MAX_RUN_WORDS = 8  # "4111 1111 1111 1111", "+44 20 7946 0958": a few words at 
 _WORDS = re.compile(r"(\s+)")
 _RUN_SEPARATOR_WORD = frozenset("()-.")
 _RUN_GAP = frozenset(" \t")
+_MEMO_MAX_CHARS = 8192  # longer texts are not stream windows: not kept alive
+
+
+def _same_text_memo(fn: Callable[[str], int | None]) -> Callable[[str], int | None]:
+    """``fn`` remembering its last answer, for the same string object asked again.
+
+    A stream window is asked by several detectors' ``pending_from`` in a
+    row; the identity test costs nothing, and one short string is all it
+    keeps alive. Thread-safe: the remembered pair is replaced as one tuple.
+    """
+    last: list[tuple[str, int | None]] = [("", None)]
+
+    @wraps(fn)
+    def remembered(text: str) -> int | None:
+        seen, answer = last[0]
+        if seen is text:
+            return answer
+        answer = fn(text)
+        if len(text) <= _MEMO_MAX_CHARS:
+            last[0] = (text, answer)
+        return answer
+
+    return remembered
 
 
 def earliest(a: int | None, b: int | None) -> int | None:
@@ -51,6 +75,17 @@ def entity_run_from(text: str, *, max_len: int = 128) -> int | None:
     Anything with digits or ``@``, or one long unbroken token, and the
     separators between such tokens; ordinary prose gives ``None``.
     """
+    if max_len == 128:
+        return _entity_run_128(text)
+    return _entity_run_from(text, max_len)
+
+
+@_same_text_memo
+def _entity_run_128(text: str) -> int | None:
+    return _entity_run_from(text, 128)
+
+
+def _entity_run_from(text: str, max_len: int) -> int | None:
     tail_start = max(0, len(text) - max_len)
     if not _QUICK.search(text, tail_start):
         # Prose: no digit or "@" near the end; only one long token can be pending.
@@ -101,6 +136,7 @@ def _trailing_run_start(tail: str) -> int | None:
     return None
 
 
+@_same_text_memo
 def trailing_token_from(text: str) -> int | None:
     """Start of the unterminated last token (``None`` when ``text`` ends in whitespace)."""
     if not text or text[-1].isspace():

@@ -48,6 +48,9 @@ _VALUE_CONTEXT = re.compile(
     r"|token)\s+(?:is|was)|bearer|basic|token|apikey)|(?:^|\s)(?:-u|--user))[ \t]*\Z",
     re.IGNORECASE,
 )
+_CONTEXT_END = frozenset("=:`'\"")
+_CONTEXT_WORDS = frozenset({"is", "was", "-u", "--user"})
+_CONTEXT_SUFFIXES = ("bearer", "basic", "token", "apikey")
 _PEM_BEGIN = "-----BEGIN"
 # The block (and the rule's match) ends only with a complete END line.
 _PEM_END = re.compile(r"-----END[ A-Z0-9_-]{0,100}PRIVATE KEY(?: BLOCK)?-----")
@@ -68,6 +71,25 @@ def _crosses_whitespace(rule: Rule) -> bool:
     """Whether a match of ``rule`` may contain whitespace (the pattern allows it)."""
     pattern = rule.regex.pattern
     return "\\s" in pattern or " " in pattern
+
+
+def _may_be_value(text: str, start: int) -> bool:
+    """Whether a ``_VALUE_CONTEXT`` match can end at ``start`` (necessary, cheap).
+
+    Every alternative ends, before the spaces and tabs, in a character of
+    ``=:`'"``, a quote and a comma, a last word ``is``/``was``/``-u``/
+    ``--user``, or a last word ending in a keyword; most words of prose
+    fail all of these without the regex (a search per position) running.
+    """
+    head = text[max(0, start - 16) : start].rstrip(" \t")
+    if not head:
+        return False
+    if not head.isascii():
+        return True  # the regex's case-insensitive matching folds more than lower()
+    if head[-1] in _CONTEXT_END or (head[-1] == "," and head[-2:-1] in ("'", '"')):
+        return True
+    word = head.rsplit(None, 1)[-1].lower()
+    return word in _CONTEXT_WORDS or word.endswith(_CONTEXT_SUFFIXES)
 
 
 class SecretPending:
@@ -104,9 +126,9 @@ class SecretPending:
                 hold = earliest(hold, quoted.start(1))
         if self._spanning:
             lookback = max(0, len(text) - _SPAN_LOOKBACK)
-            tail = frozenset(text[lookback:])
+            tail = text[lookback:]
             for rx, firsts in self._spanning:
-                if tail.isdisjoint(firsts):
+                if not any(ch in tail for ch in firsts):
                     continue  # no character a match could start with
                 m = rx.search(text, lookback, partial=True)
                 if m is not None and m.partial and m.start() < len(text):
@@ -114,7 +136,7 @@ class SecretPending:
         start = trailing_token_from(text)
         if start is None:
             return hold
-        if _VALUE_CONTEXT.search(text, max(0, start - 16), start):
+        if _may_be_value(text, start) and _VALUE_CONTEXT.search(text, max(0, start - 16), start):
             return earliest(hold, start)
         return earliest(hold, self._token_hold(text, start))
 

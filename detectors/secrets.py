@@ -40,7 +40,6 @@ _PHRASE = re.compile(
     r"\s+(?:is|was|=|:)\s+[\"'`]?(?P<value>\S{6,128}?)[\"'`]?(?=[\s.,;!?]*(?:\s|$))"
 )
 #: Every ``_ASSIGN`` match holds one of these; every ``_PHRASE`` match one of the hints.
-_ASSIGN_HINT = re.compile(r"[=:]|[\"'],")
 _PHRASE_HINTS = ("pass", "api", "secret key", "token")
 _SECRET_WORDS = frozenset(
     [
@@ -111,6 +110,15 @@ def _cli_secret(credentials: str) -> bool:
     return bool(colon) and len(secret) >= 4 and not looks_placeholder(secret)
 
 
+def _assign_hint(text: str) -> bool:
+    """Whether ``text`` has what a generic assignment needs: ``=``, ``:``, a quote and a comma.
+
+    Four substring tests in C: several times cheaper than one regex search
+    for the same, which tries each position in turn.
+    """
+    return "=" in text or ":" in text or '",' in text or "'," in text
+
+
 class SecretsDetector:
     """Credential detector (see the module docstring)."""
 
@@ -168,7 +176,7 @@ class SecretsDetector:
         """
         if self._unkeyed:
             return True
-        if self.generic and _ASSIGN_HINT.search(text):
+        if self.generic and _assign_hint(text):
             return True
         if text.isascii():
             return self._any_hint.search(text.lower()) is not None
@@ -214,7 +222,7 @@ class SecretsDetector:
 
         # Both patterns need a literal the text rarely has: test for it first
         # (a stream screens every few words, and prose has neither).
-        assigns = _ASSIGN.finditer(text) if _ASSIGN_HINT.search(text) else ()
+        assigns = _ASSIGN.finditer(text) if _assign_hint(text) else ()
         for m in assigns:
             s, e = m.span("value")
             if (

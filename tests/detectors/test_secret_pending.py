@@ -6,9 +6,11 @@ import string
 
 import pytest
 import regex
+from hypothesis import given
+from hypothesis import strategies as st
 
 from bench.eval_data import data_dir, read_jsonl
-from detectors._secret_pending import _RANDOM_LED, _prefix_led
+from detectors._secret_pending import _RANDOM_LED, _VALUE_CONTEXT, _may_be_value, _prefix_led
 from detectors._secret_rules import RULES
 from detectors.secrets import SecretsDetector
 
@@ -128,3 +130,42 @@ def test_random_led_lists_exactly_the_formats_a_plain_word_could_begin() -> None
 
 
 PROSE_WORDS = "the harbour was quiet in the early morning and the decade old boats rocked"
+
+
+_CONTEXT_PIECES = st.sampled_from(
+    [
+        "password",
+        " is ",
+        " IS",
+        "was",
+        "=",
+        ":",
+        "`",
+        "'",
+        '"',
+        ",",
+        "Bearer",
+        "basic",
+        "TOKEN",
+        "apiKey",
+        "-u",
+        "--user",
+        " ",
+        "\t",
+        "\n",
+        "x",
+        "my",
+        "\u212a",
+        "\u017f",
+        "api key",
+        "é",
+    ]
+)
+
+
+@given(st.lists(_CONTEXT_PIECES, max_size=12).map("".join))
+def test_value_context_prefilter_never_hides_a_context(text: str) -> None:
+    """Wherever the value-context regex matches before a token, the cheap pre-filter says maybe."""
+    for start in range(len(text) + 1):
+        if _VALUE_CONTEXT.search(text, max(0, start - 16), start):
+            assert _may_be_value(text, start), (text, start)
