@@ -31,7 +31,7 @@ CPU per token).
 Writes bench/results/stream.json and the README's ``bench-stream-table``.
 
     python bench/bench_stream.py [--rounds 3] [--streams 8] [--concurrency 8]
-        [--high-concurrency 100,200] [--high-rounds 2] [--tps 50] [--sentences 12]
+        [--high-concurrency 100,200] [--high-rounds 3] [--tps 50] [--sentences 12]
         [--ramp-s 1.0] [--no-readme]
 """
 
@@ -158,7 +158,7 @@ def main() -> int:
     parser.add_argument(
         "--high-concurrency", default="100,200", help="comma-separated stream counts; 0 skips"
     )
-    parser.add_argument("--high-rounds", type=int, default=2)
+    parser.add_argument("--high-rounds", type=int, default=3)
     parser.add_argument("--tps", type=float, default=50.0, help="tokens/s of paced prose")
     parser.add_argument("--sentences", type=int, default=12, help="per reply (~20 tokens each)")
     parser.add_argument("--ramp-s", type=float, default=1.0, help="spread of the 200 starts")
@@ -269,6 +269,15 @@ def main() -> int:
                 # Fell behind the upstream: its CPU per token is then amortised over
                 # backlogged frames (read and screened in batches), an underestimate.
                 r["saturated"] = bool(rate) and added.get("lateness_ms_p50", 0.0) > 1000
+            on, off = row["tollgate_screening_on"], row["tollgate_screening_off"]
+            if rate and "cpu_us_per_token" in on and "cpu_us_per_token" in off:
+                # What screening adds over proxying the same stream unscreened (the
+                # proxying floor is paid by any proxy in front of the API).
+                extra = round(on["cpu_us_per_token"] - off["cpu_us_per_token"], 1)
+                on["screening_cpu_us_per_token"] = extra
+                on["screening_streams_per_core"] = (
+                    round(1e6 / (extra * rate), 1) if extra > 0 else None
+                )
             results[name] = row
             print(name, json.dumps(row), flush=True)
         detectors = _detector_metrics(f"http://127.0.0.1:{on_admin}")
@@ -342,7 +351,9 @@ def _table(out: dict[str, Any]) -> str:
             f" {row['streams_per_round']} concurrent streams: CPU per streamed token "
             f"(Tollgate's process tree, detector workers included) {hon['cpu_us_per_token']} µs "
             f"screened vs {hoff['cpu_us_per_token']} µs not (~{hon['streams_per_core']} vs "
-            f"~{hoff['streams_per_core']} streams per core at 50 tokens/s); added by screening: "
+            f"~{hoff['streams_per_core']} streams per core at 50 tokens/s; the screening alone, "
+            f"screened minus not, {hon.get('screening_cpu_us_per_token')} µs, "
+            f"~{hon.get('screening_streams_per_core')} streams per core); added by screening: "
             f"TTFT {hon['added_vs_direct']['ttft_ms_p50']} ms, lateness p95 "
             f"{hon['added_vs_direct']['lateness_ms_p95']} ms"
         )
