@@ -17,36 +17,26 @@ import asyncio
 import dataclasses
 import hashlib
 import logging
-import multiprocessing
 import threading
 import time
 from collections.abc import Collection, Mapping
-from concurrent.futures import BrokenExecutor, Executor, ProcessPoolExecutor, ThreadPoolExecutor
+from concurrent.futures import BrokenExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from functools import partial
+from typing import Any
 
 from detectors import _prechecks as prechecks
 from detectors._base import Detector, Finding, create
-from detectors._batch import PoolBatcher
 from detectors._cache import LruCache
+from detectors._pool import DetectorPool, ExecutorKind
 from detectors._results import DetectorEvent, Observer, Outcome, RunnerStats, ScanResult
 from detectors._segment import Chunk, merge_findings, split
-from detectors._work import (
-    PreparedChunk,
-    detect_chunk,
-    init_worker,
-    prepare,
-    view_of,
-    worker_detect_batch,
-    worker_detect_chunk,
-)
+from detectors._work import PreparedChunk, detect_chunk, prepare, view_of
 
 __all__ = ["DetectorEvent", "DetectorSet", "Observer", "RunnerStats", "ScanResult"]
 
 log = logging.getLogger(__name__)
-
-ExecutorKind = Literal["thread", "process"]
 
 #: Option keys the runner consumes itself in :meth:`DetectorSet.from_config`.
 _RUNNER_KEYS = ("detector", "timeout_s")
@@ -115,13 +105,14 @@ class DetectorSet:
         self._detectors = dict(detectors)
         self._timeouts = {n: float((timeouts or {}).get(n, timeout_s)) for n in self._detectors}
         self._cache: LruCache[tuple[bytes, str, str], tuple[Finding, ...]] = LruCache(cache_size)
-        self._workers = max(1, workers)
-        self._executor_kind: ExecutorKind = executor
+        self._pool = DetectorPool(
+            {n: d for n, d in self._detectors.items() if d.cpu_heavy},
+            kind=executor,
+            workers=workers,
+        )
         self._segment = (segment_chars, overlap_chars)
         self._decode = decode_payloads
         self._observer = observer
-        self._pool: Executor | None = None
-        self._batcher: PoolBatcher | None = None
         self._warmed = False
         self._warm_lock = threading.Lock()
         self._stats = RunnerStats()
@@ -182,15 +173,12 @@ class DetectorSet:
         with self._warm_lock:  # concurrent first scans warm up once
             if self._warmed:
                 return
-            heavy = self._heavy()
+            heavy = {n for n, d in self._detectors.items() if d.cpu_heavy}
             for name, d in self._detectors.items():
-                if not (self._executor_kind == "process" and name in heavy):
-                    d.warmup()
+                if not (self._pool.kind == "process" and name in heavy):
+                    d.warmup()  # workers warm their own copies
             if heavy:
-                pool = self._executor()
-                # Touch every worker so each one is started and warmed up now.
-                for fut in [pool.submit(time.sleep, 0.05) for _ in range(self._workers)]:
-                    fut.result()
+                self._pool.warm()
             self._warmed = True
 
     async def scan(self, text: str, names: Collection[str]) -> ScanResult:
@@ -261,28 +249,9 @@ class DetectorSet:
 
     def close(self) -> None:
         """Blocking :meth:`aclose`."""
-        pool, self._pool = self._pool, None
-        if pool is not None:
-            pool.shutdown(wait=True, cancel_futures=True)
+        self._pool.close()
 
     # -- internals ---------------------------------------------------------
-
-    def _heavy(self) -> dict[str, Detector]:
-        return {n: d for n, d in self._detectors.items() if d.cpu_heavy}
-
-    def _executor(self) -> Executor:
-        if self._pool is None:
-            if self._executor_kind == "process":
-                # spawn, not fork: the parent runs threads (event loop, executors).
-                self._pool = ProcessPoolExecutor(
-                    max_workers=self._workers,
-                    mp_context=multiprocessing.get_context("spawn"),
-                    initializer=init_worker,
-                    initargs=(self._heavy(),),
-                )
-            else:
-                self._pool = ThreadPoolExecutor(self._workers, thread_name_prefix="detector")
-        return self._pool
 
     def _plan(self, text: str, names: Collection[str]) -> _Plan:
         chunks = split(text, *self._segment)
@@ -310,26 +279,10 @@ class DetectorSet:
         return detect_chunk(name, self._detectors[name], plan.prepared[i])
 
     def _submit(self, name: str, i: int, plan: _Plan) -> Any:
-        pool = self._executor()
-        if self._executor_kind == "process":
-            return pool.submit(worker_detect_chunk, name, plan.prepared[i])
-        return pool.submit(self._call, name, i, plan)
+        return self._pool.submit(name, plan.prepared[i], partial(self._call, name, i, plan))
 
     def _dispatch(self, name: str, i: int, plan: _Plan) -> asyncio.Future[tuple[Finding, ...]]:
-        """Hand one job to the pool from the event loop.
-
-        Worker processes get the jobs of one loop turn in a few batches
-        (:class:`~detectors._batch.PoolBatcher`): per-job hand-offs cost
-        more than short stream windows take to scan.
-        """
-        if self._executor_kind != "process":
-            return asyncio.wrap_future(self._submit(name, i, plan))
-        if self._batcher is None:
-            self._batcher = PoolBatcher(
-                lambda jobs: self._executor().submit(worker_detect_batch, jobs),
-                parts=self._workers,
-            )
-        return self._batcher.run(name, plan.prepared[i])
+        return self._pool.dispatch(name, plan.prepared[i], partial(self._call, name, i, plan))
 
     def _offload(self, name: str, i: int, plan: _Plan, *, sync: bool) -> bool:
         """Whether this (detector, chunk) goes to the pool rather than running here.
@@ -341,7 +294,7 @@ class DetectorSet:
         (a thread hand-off only adds latency to a blocking call).
         """
         detector = self._detectors[name]
-        if not detector.cpu_heavy or (sync and self._executor_kind == "thread"):
+        if not detector.cpu_heavy or (sync and self._pool.kind == "thread"):
             return False
         check = getattr(detector, "might_match", None)
         if check is None:
@@ -404,11 +357,9 @@ class DetectorSet:
     def _on_error(self, name: str, exc: Exception) -> None:
         log.warning("detector %s failed: %s", name, type(exc).__name__)
         if isinstance(exc, BrokenExecutor):
-            # A worker died (crash, OOM kill): drop the pool so the next scan
-            # starts a fresh one instead of failing forever.
-            pool, self._pool = self._pool, None
-            if pool is not None:
-                pool.shutdown(wait=False, cancel_futures=True)
+            # A worker died (crash, OOM kill): the next scan starts a fresh
+            # pool instead of failing forever.
+            self._pool.drop()
 
     def _store(self, plan: _Plan, name: str, i: int, found: tuple[Finding, ...]) -> None:
         plan.done[(name, i)] = found
