@@ -25,6 +25,7 @@ from middleware.policy._decision import (
     hit_spans,
     strongest,
 )
+from middleware.policy._live import LiveRules
 from middleware.policy._loader import PolicyLoadError, PolicyRevision, PolicySet
 from middleware.policy._outcome import cap_level, redactions, rule_hit
 from middleware.policy._possible import could_hold_without_findings
@@ -34,7 +35,6 @@ __all__ = ["PolicyEngine", "segment_direction"]
 
 _EMPTY = SourceResult()
 _QuietKey = tuple[RequestFacts, str, str | None, frozenset[str] | None]
-_TextKey = tuple[RequestFacts, dt.date, str, frozenset[str] | None]
 _QuietPlan = tuple[tuple[PatternNode, ...] | None, frozenset[str]]
 
 
@@ -66,11 +66,8 @@ class PolicyEngine:
         self.source = source
         self.available = frozenset(source.kinds())
         self.max_match_chars = longest_match(rules)
-        self._live_memo: dict[tuple[RequestFacts, dt.date], list[CompiledRule]] = {}
-        self._excepted_memo: dict[tuple[RequestFacts, dt.date], tuple[str, ...]] = {}
+        self._select = LiveRules(rules)
         self._quiet_memo: dict[tuple[_QuietKey, dt.date], _QuietPlan] = {}
-        self._text_memo: dict[_TextKey, tuple[tuple[CompiledRule, ...], frozenset[str]]] = {}
-        self._hold_memo: dict[tuple[RequestFacts, str, dt.date], tuple[PatternNode, ...]] = {}
         self.by_id: Mapping[str, CompiledRule] = {r.id: r for r in rules}
 
     @classmethod
@@ -152,13 +149,13 @@ class PolicyEngine:
         only: Collection[str] | None = None,
     ) -> _Plan:
         day = today or dt.datetime.now(dt.UTC).date()
-        live = self._live(facts, day)
-        excepted = self._excepted(facts, day)
+        live = self._select.live(facts, day)
+        excepted = self._select.excepted(facts, day)
         dirs = tuple(segment_direction(s, direction) for s in segments)
         allowed = None if only is None else frozenset(only)
         # Segments of one direction share their rules: a long conversation
         # costs one pass over the rules per direction, not one per message.
-        by_dir = {d: self._text_rules(facts, day, d, allowed) for d in set(dirs)}
+        by_dir = {d: self._select.text_rules(facts, day, d, allowed) for d in set(dirs)}
         per_seg = tuple(by_dir[d][0] for d in dirs)
         names = tuple(by_dir[d][1] for d in dirs)
         wanted = {direction, *dirs}
@@ -166,61 +163,6 @@ class PolicyEngine:
             r for r in live if not r.uses_text and wanted & set(r.rule.directions)
         )
         return _Plan(tuple(segments), dirs, per_seg, names, request_rules, excepted)
-
-    def _text_rules(
-        self, facts: RequestFacts, day: dt.date, direction: str, allowed: frozenset[str] | None
-    ) -> tuple[tuple[CompiledRule, ...], frozenset[str]]:
-        """The live text rules of ``direction`` and the detectors they need (memoised)."""
-        key = (facts, day, direction, allowed)
-        got = self._text_memo.get(key)
-        if got is None:
-            rules = tuple(
-                r for r in self._live(facts, day) if r.uses_text and direction in r.rule.directions
-            )
-            names = frozenset(
-                n for r in rules for n in r.detectors if allowed is None or n in allowed
-            )
-            got = (rules, names)
-            if len(self._text_memo) >= 1024:
-                self._text_memo.clear()
-            self._text_memo[key] = got
-        return got
-
-    def _live(self, facts: RequestFacts, today: dt.date | None) -> list[CompiledRule]:
-        """Rules not excepted and not ruled out by their fact guard.
-
-        Memoised per (facts, day): a stream evaluates many windows with the
-        same facts, and this loop over every rule's exceptions and guard
-        dominated a window's cost. The memo is bounded and derived only from
-        immutable inputs, so the engine stays immutable in behaviour.
-        """
-        day = today or dt.datetime.now(dt.UTC).date()
-        key = (facts, day)
-        live = self._live_memo.get(key)
-        if live is None:
-            probe = SegmentInput("", None, (), facts)
-            live = [
-                r
-                for r in self.rules
-                if not r.excepted(facts, day)
-                and (r.guard is None or r.guard.test(probe) is not None)
-            ]
-            if len(self._live_memo) >= 1024:
-                self._live_memo.clear()
-            self._live_memo[key] = live
-        return live
-
-    def _excepted(self, facts: RequestFacts, today: dt.date | None) -> tuple[str, ...]:
-        """Ids of rules an unexpired exception skips for ``facts`` (memoised like ``_live``)."""
-        day = today or dt.datetime.now(dt.UTC).date()
-        key = (facts, day)
-        found = self._excepted_memo.get(key)
-        if found is None:
-            found = tuple(r.id for r in self.rules if r.excepted(facts, day))
-            if len(self._excepted_memo) >= 1024:
-                self._excepted_memo.clear()
-            self._excepted_memo[key] = found
-        return found
 
     def quiet(
         self,
@@ -309,7 +251,7 @@ class PolicyEngine:
         rule for detector entities (``middleware.holdback.entity_hold_from``).
         """
         f = _facts(facts)
-        nodes = self._hold_nodes(f, direction, today)
+        nodes = self._select.hold_nodes(f, direction, today or dt.datetime.now(dt.UTC).date())
         if not nodes:
             return None
         inp = SegmentInput(text, None, (), f)
@@ -319,27 +261,6 @@ class PolicyEngine:
             if got is not None and (earliest is None or got < earliest):
                 earliest = got
         return earliest
-
-    def _hold_nodes(
-        self, facts: RequestFacts, direction: str, today: dt.date | None
-    ) -> tuple[PatternNode, ...]:
-        """Patterns of the live enforce-mode ``stream: hold`` rules of ``direction`` (memoised)."""
-        day = today or dt.datetime.now(dt.UTC).date()
-        key = (facts, direction, day)
-        nodes = self._hold_memo.get(key)
-        if nodes is None:
-            nodes = tuple(
-                node
-                for rule in self._live(facts, day)
-                if direction in rule.rule.directions
-                and rule.rule.stream == "hold"
-                and rule.rule.mode == "enforce"
-                for node in rule.patterns
-            )
-            if len(self._hold_memo) >= 1024:
-                self._hold_memo.clear()
-            self._hold_memo[key] = nodes
-        return nodes
 
     def _decide(
         self, plan: _Plan, direction: str, facts: RequestFacts, scans: list[ScanOutcome]
