@@ -200,6 +200,9 @@ class StreamAddon(Addon):
             return []  # unparseable: cannot be screened, so not sent
         if not isinstance(frame, dict) or "error" in frame:
             return [event]
+        sole = self._sole_text(adapter, frame)
+        if sole is not None and st.deferred <= {(sole[0], "content", 0)}:
+            return await self._sole_event(ctx, st, adapter, event, frame, sole)
         out: list[SseEvent] = []
         usage = frame.get("usage")
         # Whether ``event`` can go out as it came: most frames of prose are
@@ -279,6 +282,54 @@ class StreamAddon(Addon):
             close = getattr(screen, "close", None)  # optional for a ChannelScreen
             if close is not None:
                 close()
+
+    @staticmethod
+    def _sole_text(
+        adapter: ApiAdapter, frame: Any
+    ) -> tuple[int, str, tuple[str | int, ...]] | None:
+        """The adapter's fast answer for a one-delta frame (optional: ``sole_text``)."""
+        sole = getattr(adapter, "sole_text", None)
+        return None if sole is None else sole(frame)
+
+    async def _sole_event(
+        self,
+        ctx: RequestContext,
+        st: _StreamState,
+        adapter: ApiAdapter,
+        event: SseEvent,
+        frame: Any,
+        sole: tuple[int, str, tuple[str | int, ...]],
+    ) -> list[SseEvent]:
+        """:meth:`stream_event` for a frame that is one content delta and nothing else.
+
+        The general path's outcome for such a frame, without its walk: the
+        frame goes out as received when all of its text is released, is
+        dropped when none is, and is rebuilt around the released part
+        otherwise.
+        """
+        choice, text, path = sole
+        key = (choice, "content", 0)
+        if key in st.screens:
+            screen = st.screens[key]
+        else:
+            screen = self._screen(st, key, Segment("assistant", text, 0, path, "content", choice))
+        if screen is None:
+            return [event]
+        st.templates[key] = (frame, path)
+        try:
+            released = await screen.feed(text, defer=ctx.burst_more)
+        except StreamBlocked as blocked:
+            raise StreamStop(self._block_events(ctx, frame, blocked.error)) from None
+        if ctx.burst_more:
+            st.deferred.add(key)
+        else:
+            st.deferred.discard(key)
+        st.last_frame = frame
+        if released == text:
+            return [event]
+        if not released:
+            return []
+        return [SseEvent(data=json.dumps(adapter.rebuild(frame, {path: released})))]
 
     def _screen(
         self, st: _StreamState, key: tuple[int, str, int], seg: Segment

@@ -114,6 +114,9 @@ def choice_segments(body: Any, key: str, reasoning_keys: tuple[str, ...]) -> lis
     return segs
 
 
+_CONTENT_PATH: tuple[str | int, ...] = ("choices", 0, "delta", "content")
+
+
 class OpenAIChatAdapter:
     """OpenAI's chat completions API.
 
@@ -163,6 +166,35 @@ class OpenAIChatAdapter:
     def frame_segments(self, frame: Any) -> list[Segment]:
         """Deltas of one streamed chunk."""
         return choice_segments(frame, "delta", self.reasoning_keys)
+
+    def sole_text(self, frame: Any) -> tuple[int, str, tuple[str | int, ...]] | None:
+        """``(choice, text, path)`` of a frame that is one plain content delta, else ``None``.
+
+        Most frames of a streamed answer are exactly that (one choice, a
+        ``delta`` with only ``content``, no ``finish_reason``, ``logprobs`` or
+        ``usage``); the stream screener then skips the general walk of
+        :meth:`frame_segments`, whose answer for such a frame this equals.
+        """
+        if frame.get("usage") is not None:
+            return None
+        choices = frame.get("choices")
+        if type(choices) is not list or len(choices) != 1:
+            return None
+        choice = choices[0]
+        if (
+            type(choice) is not dict
+            or choice.get("finish_reason") is not None
+            or choice.get("logprobs") is not None
+        ):
+            return None
+        delta = choice.get("delta")
+        if type(delta) is not dict or len(delta) != 1:
+            return None
+        text = delta.get("content")
+        if type(text) is not str or not text:
+            return None
+        idx = choice.get("index", 0)
+        return (idx if isinstance(idx, int) else 0), text, _CONTENT_PATH
 
     def rebuild(self, body: Any, replacements: Mapping[tuple[str | int, ...], str]) -> Any:
         """A copy of ``body`` with replaced texts."""

@@ -3,6 +3,8 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from middleware.adapters import (
     AdapterError,
@@ -197,3 +199,58 @@ def test_registry_matches_routes_and_model_ids() -> None:
     assert registry.match("GET", "/v1/chat/completions") is None
     assert registry.knows_path("/v1/chat/completions")
     assert "openai_embeddings" not in default_adapters(["openai_embeddings"]).names()
+
+
+_DELTA_VALUES = st.one_of(st.none(), st.text(max_size=3), st.integers(0, 2))
+_CHOICES = st.fixed_dictionaries(
+    {},
+    optional={
+        "index": st.one_of(st.integers(0, 2), st.text(max_size=1)),
+        "delta": st.one_of(
+            st.none(),
+            st.dictionaries(
+                st.sampled_from(["content", "role", "reasoning_content", "refusal"]),
+                _DELTA_VALUES,
+                max_size=3,
+            ),
+        ),
+        "finish_reason": st.sampled_from([None, "stop"]),
+        "logprobs": st.sampled_from([None, {"content": []}]),
+    },
+)
+_FRAMES = st.fixed_dictionaries(
+    {"id": st.just("c")},
+    optional={
+        "choices": st.one_of(st.none(), st.lists(_CHOICES, max_size=2)),
+        "usage": st.sampled_from([None, {"completion_tokens": 1}]),
+    },
+)
+
+
+@given(_FRAMES)
+def test_sole_text_agrees_with_the_general_frame_walk(frame: dict[str, Any]) -> None:
+    """When the fast path answers, the general walk finds exactly that one content delta."""
+    for adapter in (CHAT, MuseCompletionsAdapter()):
+        sole = adapter.sole_text(frame)
+        if sole is None:
+            continue
+        (seg,) = adapter.frame_segments(frame)
+        assert (seg.choice, seg.text, seg.path, seg.channel) == (*sole, "content")
+
+
+def test_sole_text_takes_a_plain_content_delta() -> None:
+    frame = {"choices": [{"index": 0, "delta": {"content": " harbour"}, "finish_reason": None}]}
+    assert CHAT.sole_text(frame) == (0, " harbour", ("choices", 0, "delta", "content"))
+
+
+@pytest.mark.parametrize(
+    "choice",
+    [
+        {"index": 0, "delta": {"role": "assistant", "content": "Hi"}},
+        {"index": 0, "delta": {"content": "Hi"}, "finish_reason": "stop"},
+        {"index": 0, "delta": {"content": "Hi"}, "logprobs": {"content": []}},
+        {"index": 0, "delta": {"content": ""}},
+    ],
+)
+def test_sole_text_leaves_other_frames_to_the_general_walk(choice: dict[str, Any]) -> None:
+    assert CHAT.sole_text({"choices": [choice]}) is None
