@@ -29,6 +29,7 @@ import hashlib
 import json
 import re
 from collections.abc import Collection, Iterable, Mapping, Sequence
+from functools import lru_cache
 from typing import Any
 
 from detectors._base import Finding
@@ -99,6 +100,18 @@ _IBAN_START = re.compile(r"(?<![A-Z0-9])[A-Z]{1,2}\Z")
 # ("AB123456C", "fe80::1", "bc1q..."): a short trailing token is held.
 _SHORT_LED = frozenset({"UK_NINO", "IP_ADDRESS", "MAC_ADDRESS", "CRYPTO"})
 _SHORT_TOKEN = re.compile(r"[A-Za-z]{1,3}|[0-9A-Fa-f]{1,4}|[^\sA-Za-z]+")
+
+
+@lru_cache(maxsize=64)
+def _wanted_entities(
+    entity_kinds: frozenset[str], globs: frozenset[str]
+) -> tuple[frozenset[str], bool]:
+    """The entities ``globs`` name, and whether one has no known shape to hold by.
+
+    Memoised: a stream asks on every window with the same kinds.
+    """
+    wanted = frozenset(k[4:] for k in kinds_wanted(entity_kinds, globs))
+    return wanted, bool(wanted - _DIGIT_LED - _SHORT_LED - {"IBAN_CODE"})
 
 
 class PiiDetector:
@@ -219,10 +232,10 @@ class PiiDetector:
         short last token; any other entity (e-mail, custom patterns, NER
         names) holds the unterminated last word, which more text may complete.
         """
-        wanted = {k[4:] for k in kinds_wanted(self._entity_kinds, frozenset(kinds))}
+        wanted, opaque = _wanted_entities(self._entity_kinds, frozenset(kinds))
         if not wanted:
             return None
-        if self.ner_model is not None or wanted - _DIGIT_LED - _SHORT_LED - {"IBAN_CODE"}:
+        if self.ner_model is not None or opaque:
             return conservative_pending_from(text)
         hold = entity_run_from(text)
         start = trailing_token_from(text)

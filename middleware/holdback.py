@@ -197,6 +197,10 @@ class WindowScreen:
         cut = max(base, min(cut, len(window)))
         if len(window) - cut > self._max_hold:
             cut = len(window) - self._max_hold
+        if not verdict.redactions:  # most windows: nothing to mask
+            released = window[base:cut]
+            self._release(window, released, cut)
+            return released
         spans = _merge(verdict.redactions)
         # Never release half of a redaction: move the cut back to its start
         # (spans are merged, so one pass from the right settles it).
@@ -212,8 +216,11 @@ class WindowScreen:
             out.append(replacement)
             pos = end
         out.append(window[pos:cut])
-        released = window[base:cut]
+        self._release(window, window[base:cut], cut)
+        return "".join(out)
+
+    def _release(self, window: str, released: str, cut: int) -> None:
+        """Advance past ``released`` (the window's text up to ``cut``), keeping the overlap."""
         self._tail = (self._tail + released)[-self._overlap :] if self._overlap else ""
         self._pending = window[cut:]
         self.released_chars += len(released)
-        return "".join(out)

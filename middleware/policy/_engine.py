@@ -30,12 +30,12 @@ from middleware.policy._loader import PolicyLoadError, PolicyRevision, PolicySet
 from middleware.policy._outcome import cap_level, redactions, rule_hit
 from middleware.policy._possible import could_hold_without_findings
 from middleware.policy._sources import FindingSource, ScanOutcome, SourceResult
+from middleware.policy._window_checks import WindowChecks
 
 __all__ = ["PolicyEngine", "segment_direction"]
 
 _EMPTY = SourceResult()
-_QuietKey = tuple[RequestFacts, str, str | None, frozenset[str] | None]
-_QuietPlan = tuple[tuple[PatternNode, ...] | None, frozenset[str]]
+_ChecksKey = tuple[RequestFacts, str, str | None, frozenset[str] | None, dt.date]
 
 
 def segment_direction(segment: Segment, direction: str) -> str:
@@ -67,7 +67,7 @@ class PolicyEngine:
         self.available = frozenset(source.kinds())
         self.max_match_chars = longest_match(rules)
         self._select = LiveRules(rules)
-        self._quiet_memo: dict[tuple[_QuietKey, dt.date], _QuietPlan] = {}
+        self._checks_memo: dict[_ChecksKey, WindowChecks] = {}
         self.by_id: Mapping[str, CompiledRule] = {r.id: r for r in rules}
 
     @classmethod
@@ -164,6 +164,36 @@ class PolicyEngine:
         )
         return _Plan(tuple(segments), dirs, per_seg, names, request_rules, excepted)
 
+    def window_checks(
+        self,
+        direction: str,
+        facts: RequestFacts | Mapping[str, object],
+        *,
+        role: str | None = "assistant",
+        detectors: Collection[str] | None = None,
+        today: dt.date | None = None,
+    ) -> WindowChecks:
+        """The stream pre-checks for windows of one request (see :class:`WindowChecks`).
+
+        Bound to ``facts``, ``direction``, ``detectors`` (as in
+        :meth:`evaluate`) and the day, and memoised: a screener may keep the
+        result for the rest of the day.
+        """
+        f = _facts(facts)
+        only = None if detectors is None else frozenset(detectors)
+        day = today or dt.datetime.now(dt.UTC).date()
+        key = (f, direction, role, only, day)
+        got = self._checks_memo.get(key)
+        if got is None:
+            patterns, names = self._quiet_plan(f, direction, role, only, day)
+            check = getattr(self.source, "finds_nothing", None)
+            holds = self._select.hold_nodes(f, direction, day)
+            got = WindowChecks(f, role, patterns, names, check, holds)
+            if len(self._checks_memo) >= 1024:
+                self._checks_memo.clear()
+            self._checks_memo[key] = got
+        return got
+
     def quiet(
         self,
         text: str,
@@ -183,27 +213,11 @@ class PolicyEngine:
         and the source's pre-check (:class:`PrecheckSource`) rules out every
         detector they need (restricted to ``detectors`` as in
         :meth:`evaluate`). False means "evaluate to know". A stream screener
-        asks this per window and evaluates only windows that are not quiet.
+        asks this per window (through :meth:`window_checks`) and evaluates
+        only windows that are not quiet.
         """
-        f = _facts(facts)
-        key = (f, direction, role, None if detectors is None else frozenset(detectors))
-        day = today or dt.datetime.now(dt.UTC).date()
-        memo = self._quiet_memo.get((key, day))
-        if memo is None:
-            memo = self._quiet_plan(f, direction, role, key[3], day)
-            if len(self._quiet_memo) >= 1024:
-                self._quiet_memo.clear()
-            self._quiet_memo[(key, day)] = memo
-        patterns, names = memo
-        if patterns is None:
-            return False
-        inp = SegmentInput(text, role, (), f)
-        if any(node.matches(inp) for node in patterns):
-            return False
-        if not names:
-            return True
-        check = getattr(self.source, "finds_nothing", None)
-        return check is not None and bool(check(text, names))
+        checks = self.window_checks(direction, facts, role=role, detectors=detectors, today=today)
+        return checks.quiet(text)
 
     def _quiet_plan(
         self,
@@ -246,21 +260,11 @@ class PolicyEngine:
         The earliest start of a partial match, or of a complete match that
         touches the end (more text could extend or cancel it), over the
         enforce-mode ``stream: hold`` rules active for ``direction``; ``None``
-        when nothing is pending. Detector
-        findings are opaque here: a screener combines this with its own hold
-        rule for detector entities (``middleware.holdback.entity_hold_from``).
+        when nothing is pending. Detector findings are opaque here: a
+        screener combines this with its own hold rule for detector entities
+        (``middleware.holdback.entity_hold_from``).
         """
-        f = _facts(facts)
-        nodes = self._select.hold_nodes(f, direction, today or dt.datetime.now(dt.UTC).date())
-        if not nodes:
-            return None
-        inp = SegmentInput(text, None, (), f)
-        earliest: int | None = None
-        for node in nodes:
-            got = node.hold_from(inp)
-            if got is not None and (earliest is None or got < earliest):
-                earliest = got
-        return earliest
+        return self.window_checks(direction, facts, today=today).hold_from(text)
 
     def _decide(
         self, plan: _Plan, direction: str, facts: RequestFacts, scans: list[ScanOutcome]

@@ -24,6 +24,7 @@ Every hit is merged into the request's :class:`PolicyRecord` output decision.
 from __future__ import annotations
 
 import dataclasses
+import time
 from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
@@ -37,6 +38,7 @@ from middleware.policy._engine import PolicyEngine
 from middleware.policy._outcome import redactions as outcome_redactions
 from middleware.policy._redaction import apply_redactions
 from middleware.policy._settings import StreamSettings
+from middleware.policy._window_checks import WindowChecks
 from middleware.policy._windows import ClassifierWindows
 from middleware.streaming import ChannelScreen
 
@@ -178,6 +180,8 @@ class _ChannelPolicy:
         self._hold_windowed = hold_windowed
         self._entity_hold = entity_hold
         self._hold_kinds = hold_kinds
+        self._window_checks: WindowChecks | None = None
+        self._checks_for: tuple[PolicyEngine, int] | None = None
         settings = owner.settings
         self._windows = ClassifierWindows(
             self._decide_windowed,
@@ -197,11 +201,12 @@ class _ChannelPolicy:
         decisions: list[tuple[Decision, int, bool]] = []
         # Most windows of prose match nothing: a pre-check proves it without
         # the engine (no scan, no decision to build).
-        if not engine.quiet(text, self._direction, scratch.facts, detectors=self._fast):
+        checks = self._checks(engine)
+        if not checks.quiet(text):
             decisions.append((await self._decide(engine, text, self._fast), 0, False))
         hold: int | None = None
         if not window.final:
-            hold = engine.hold_from(text, self._direction, scratch.facts)
+            hold = checks.hold_from(text)
             if self._entity_hold:
                 hold = _earliest(hold, self._pending_from(engine, text))
         if self._windowed:
@@ -231,6 +236,16 @@ class _ChannelPolicy:
                     masked = apply_redactions(text[start:end], [shifted], scratch.placeholders)
                     masks.append((start, end, masked))
         return WindowVerdict(redactions=tuple(masks), hold_from=hold)
+
+    def _checks(self, engine: PolicyEngine) -> WindowChecks:
+        """The engine's window checks for this channel, asked again only on a new (UTC) day."""
+        day = int(time.time() // 86400)
+        if self._checks_for != (engine, day):
+            facts = self._owner.scratch.facts
+            self._window_checks = engine.window_checks(self._direction, facts, detectors=self._fast)
+            self._checks_for = (engine, day)
+        assert self._window_checks is not None
+        return self._window_checks
 
     def _pending_from(self, engine: PolicyEngine, text: str) -> int | None:
         """Where a finding a ``hold`` rule waits for may still be growing."""

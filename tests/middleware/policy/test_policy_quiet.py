@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable, Collection
 from pathlib import Path
 
@@ -149,3 +150,35 @@ async def test_quiet_windows_of_the_pack_decide_nothing(
     decision = await pack_engine.evaluate([segment], "output", facts, detectors=FAST)
     assert decision.matches == () and decision.monitored == ()
     assert decision.findings == () and not decision.failed
+
+
+EXCEPTED_WORDS = """
+- id: words
+  title: Block launch codes
+  categories: [indiscriminate_weapons]
+  directions: [output]
+  when: {keywords: {words: ["launch codes"]}}
+  action: block
+  exceptions:
+    - {tenant: acme, reason: drill, expires: 2026-06-30}
+"""
+
+
+def test_window_checks_are_bound_to_their_day(write_policy: Callable[..., Path]) -> None:
+    """An exception that lapses overnight: the next day's checks see the rule again."""
+    eng = _engine(write_policy(EXCEPTED_WORDS), PrecheckedSource())
+    acme = RequestFacts.from_mapping({"tenant": "acme"})
+    during = eng.window_checks("output", acme, today=dt.date(2026, 6, 30))
+    after = eng.window_checks("output", acme, today=dt.date(2026, 7, 1))
+    assert during.quiet("here are the launch codes")
+    assert during.hold_from("tell me the launch co") is None
+    assert not after.quiet("here are the launch codes")
+    assert after.hold_from("tell me the launch co") == 12
+
+
+def test_window_checks_are_worked_out_once_per_request_facts(
+    write_policy: Callable[..., Path],
+) -> None:
+    eng = _engine(write_policy(EMAIL_AND_KEYWORD), PrecheckedSource())
+    facts = {"tenant": "acme"}
+    assert eng.window_checks("output", facts) is eng.window_checks("output", dict(facts))
