@@ -95,6 +95,15 @@ class FittedModel:
 #: With the wider lexicons and the request / asks-about features the penalty is 3.0:
 #: against 2.0 it moves harmful recall by <= 0.01 and hh_rlhf 0.011 -> 0.009 (fast
 #: LODO, numpy scoring without the cascade).
+#: With the endorse / private-data / method-ask cues and the fourth lexicon pass
+#: (issue #5), measured on the fast misuse-only LODO: C=32 and penalty 2.0 move
+#: every harmful set by <= 0.015 (noise); kept (16, 3.0). Also measured and not
+#: kept: STRUCT_SCALE 5 (advbench -0.04), structural features normalised apart
+#: from the words (-0.03..-0.12 on four sets), a structural-only model (advbench
+#: 0.66, strongreject 0.47), a hand-set margin bonus for acute harms (threshold
+#: rose: strongreject -0.05) and person-harm verb patterns (xstest_unsafe +0.10
+#: but strongreject -0.06, harmbench -0.07: they explained away the request-shape
+#: words that transfer).
 SETTINGS: dict[str, tuple[float, float]] = {
     "misuse": (16.0, 3.0),
     "injection": (4.0, 0.0),

@@ -19,6 +19,7 @@ __all__ = [
     "CREDENTIAL_WORDS",
     "CUES",
     "FOREIGN_SECRET_ASK",
+    "PRIVATE_ASK",
     "Cue",
     "cue_counts",
     "cue_matches",
@@ -82,6 +83,22 @@ CREDENTIAL_WORDS = (
     "api key",
     "access code",
     "pin",
+)
+
+#: Someone else's private data asked for: a person of the speaker's life
+#: ("my roofer's passport number", "my ex's home address") or people at large
+#: ("other people's credit card details"), not a public figure's or the
+#: speaker's own ("my passport number").
+PRIVATE_ASK = (
+    r"\b(my (\w+ ){0,2}\w+('s|s')|someone's|somebody's|other people's|(strangers?|users?|"
+    r"celebrit(y|ies)|employees?|customers?|patients?|tenants?|coworkers?|colleagues?|"
+    r"clients?|neighbou?rs?)('s|s'))\s+(\w+ )?(home address|(home |private |personal |work |"
+    r"mobile |cell )?(address|phone number|mobile number|email address)|ssn|social security "
+    r"numbers?|passport numbers?|date of birth|pin|passwords?|passcode|login|browsing history|"
+    r"search history|medical (records|history)|health (records|history|information)|"
+    r"mental health history|criminal (records?|history)|immigration status|marital status|"
+    r"salary|bank (account|details)|credit card (numbers?|details)|driver'?s licen[cs]e|"
+    r"sexual orientation|tax records|private (messages|photos|emails))\b"
 )
 
 #: The structural cues, in a fixed order.
@@ -384,7 +401,9 @@ CUES: tuple[Cue, ...] = (
         r"detect|spot|recogni[sz]e|identify|report|remove|recover from|avoid (being|falling)|"
         r"guard against|warning signs|signs (of|that)|stay safe|keep \w+ safe|(talk|speak) (to|"
         r"with) my (\w+ ){0,3}(kids|children|son|daughter|teen|teenager)s? about|support (a|my) "
-        r"\w+|reduce (\w+ ){0,2}(losses|risk|risks|theft))\b",
+        r"\w+|reduce (\w+ ){0,2}(losses|risk|risks|theft)|(don'?t|do not|never|avoid) "
+        r"accidentally|escap\w* (from )?(\w+ ){0,2}(kidnappers?|attackers?|abductors?|abusers?|"
+        r"captors?|muggers?|stalkers?))\b",
     ),
     _c(
         "produce",
@@ -401,6 +420,34 @@ CUES: tuple[Cue, ...] = (
         r"(^|[.!?:]\s+)\s*(please\s+)?(write|create|generate|give|tell|list|explain|describe|"
         r"develop|design|provide|draft|suggest|teach|show|outline|compose|produce|make|build|"
         r"brainstorm|help me|i want|i need|i'?d like|can you|could you|would you)\b",
+    ),
+    _c("private_ask", "misuse", PRIVATE_ASK),
+    _c(
+        "method_ask",
+        "misuse",
+        # A question that asks for means, places or a decision to act ("what
+        # are some techniques to ...", "where can I buy ...", "should I ..."):
+        # asking *for* help, like a how-to, not *about* a topic.
+        r"\b(what|which)( are| is|'s)?( some| the| a few| any| various| good| specific)?( \w+)?"
+        r" (methods|techniques|tactics|strategies|tools|tips|tricks|ways|steps|places|spots|"
+        r"ingredients|materials|chemicals|items|websites|sites|software|apps?|products|drugs|"
+        r"weapons|poisons?|substances|household \w+)\b|\b(where|who) (can|could|should|do|would) "
+        r"(i|we|one|you) (\w+ ){0,2}(buy|get|obtain|download|sell|contact|hire|hide|place|"
+        r"put)\b|\b(where is|what is|what's) (a |the )?(best|easiest|safest) (place|spot|way|"
+        r"method|time)\b|\bshould (i|we)\b|\b(best|easiest|quickest|fastest|cheapest|safest) "
+        r"(way|method|place|spot|technique)s?\b|\bis it (a )?good idea to\b",
+    ),
+    _c(
+        "endorse",
+        "misuse",
+        # Asking for content that speaks *for* a harm (promotes, glorifies,
+        # justifies it) or argues a position ("why should ...", "reasons why
+        # ..."): with a harmful topic or a protected group, a request for
+        # advocacy rather than a question about the topic.
+        r"\b(promot(e|es|ed|ing)|glorif\w*|incit\w*|encourag\w*|advocat\w*|justif\w*|"
+        r"condon\w*|normali[sz]\w*|romantici[sz]\w*|endors\w*|reasons? why|"
+        r"why (should|shouldn'?t|is it (best|good|right|better)|would it be (best|good|better)|"
+        r"(was|were|is|are) \w+( \w+){0,4} (right|justified|a good thing)))\b",
     ),
     _c(
         "question",

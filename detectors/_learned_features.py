@@ -61,9 +61,27 @@ SparseVec = dict[int, float]
 #: log: they carry meaning that transfers across datasets, so they are allowed
 #: larger values than any single word (less shrunk by the L2 penalty).
 STRUCT_SCALE = 3.0
-_INTENT_CUES = ("howto", "covert", "target", "produce", "request")
+_INTENT_CUES = (
+    "howto",
+    "covert",
+    "target",
+    "produce",
+    "request",
+    "endorse",
+    "private_ask",
+    "method_ask",
+)
 #: Cues of asking *for* something; a question without any of them asks *about* it.
-_INSTRUMENTAL_CUES = ("howto", "request", "covert", "produce", "target")
+_INSTRUMENTAL_CUES = (
+    "howto",
+    "request",
+    "covert",
+    "produce",
+    "target",
+    "endorse",
+    "private_ask",
+    "method_ask",
+)
 _TOPIC_TOKENS = {"topic" + name.replace("_", ""): name for name in MISUSE_CATEGORIES}
 
 

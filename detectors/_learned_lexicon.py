@@ -8,9 +8,18 @@ lexicon alone never flags anything: the learned model decides.
 
 from __future__ import annotations
 
+import re
+
+from detectors._learned_cues import PRIVATE_ASK
 from detectors._learned_regex import CaselessPattern, caseless, lowered
 
-__all__ = ["GROUPS", "MISUSE_CATEGORIES", "misuse_categories", "topic_counts", "topic_spans"]
+__all__ = [
+    "GROUPS",
+    "MISUSE_CATEGORIES",
+    "misuse_categories",
+    "topic_counts",
+    "topic_spans",
+]
 
 #: Topic lexicons routing a misuse finding to the policy taxonomy. Matching a
 #: lexicon never raises the misuse score by itself; it is one feature of the model.
@@ -25,7 +34,7 @@ _LEXICONS: dict[str, tuple[str, ...]] = {
         r"swatting|vulnerabilit(y|ies)|cve-\d+|script kiddies?|scrap\w* (personal|user) data",
         r"hack\w*|malware|ransomware|virus(es)?|trojans?|keylog\w*|botnets?|phish\w*",
         r"exploit(s|ing|ed)?|ddos|denial.of.service|sql injection|backdoors?|rootkits?",
-        r"spyware|stalkerware|crack\w* (a |the )?(password|software|wifi|licen[cs]e)",
+        r"spyware|stalkerware|crack\w* (a |the )?(passwords?|software|wifi|licen[cs]es?)",
         r"brute.?forc\w*|zero.?days?|credential (stuffing|harvest\w*)|cryptojack\w*",
         r"card skimm\w*|carding|spoof\w*",
     ),
@@ -102,8 +111,8 @@ _LEXICONS: dict[str, tuple[str, ...]] = {
         r"transphob\w*|islamophob\w*|derogatory|demean\w*",
         r"humiliat\w*|offensive (jokes?|terms?|names?)|inferiority",
         r"racis\w*|hatred|hate speech|hateful|slurs?|inferior|subhuman|vermin|nazi\w*",
-        r"white suprem\w*|antisemit\w*|n-word|bigot\w*|discriminat\w*|harass\w*|bully\w*",
-        r"ethnic cleansing|genocid\w*|contempt for|xenophob\w*|homophob\w*|misogyn\w*",
+        r"white suprem\w*|anti.?semit\w*|n-word|bigot\w*|discriminat\w*|harass\w*|bully\w*",
+        r"ethnic cleansing|genocid\w*|contempt for|xenophob\w*|homophob\w*|misogyn\w*|sexis[mt]\w*",
         r"dehumani[sz]\w*",
     ),
     "sexual_content": (
@@ -132,6 +141,7 @@ _LEXICONS: dict[str, tuple[str, ...]] = {
         r"(facebook|instagram|email|gmail|twitter|icloud) (login|password|account)",
         r"private (emails?|information|messages?|photos?)",
         r"without (his|her|their) (consent|knowledge)",
+        PRIVATE_ASK,
     ),
     "elections": (
         r"elections?|vot(e|er|ers|ing)|ballots?|polling (station|place)s?|electoral",
@@ -146,7 +156,7 @@ _LEXICONS: dict[str, tuple[str, ...]] = {
         r"false (information|claims?|stor(y|ies)|articles?|rumou?rs?)|deepfakes?|libel\w*",
         r"fake (articles?|stor(y|ies)|reviews?|tiktoks?|videos?|news|claims?|evidence|charit\w+)",
         r"mislead\w*|convinc\w* (people|readers|voters|the public)|persuasive article",
-        r"defamat\w*|slander\w*|rumou?rs?",
+        r"defam\w*|slander\w*|rumou?rs?",
     ),
 }
 #: Second pass over the hazard taxonomy (MLCommons AILuminate hazard categories):
@@ -203,7 +213,7 @@ _MORE: dict[str, tuple[str, ...]] = {
         r"(disable|bypass|cut|disarm|deactivate)\w* (\w+ ){0,2}(alarms?|security (systems?|"
         r"cameras?)|cctv|surveillance cameras?|ankle monitors?)",
         r"ivory|rhino horns?|endangered (species|animals?)|wildlife trafficking",
-        r"trick (\w+ ){0,3}into|swindl\w*|con (artists?|men|someone|people)|gaslight\w*",
+        r"trick\w* (\w+ ){0,3}into|swindl\w*|con (artists?|men|someone|people)|gaslight\w*",
         r"manipulat\w* (someone|somebody|people|him|her|them|my|a (person|child|vulnerable))",
         r"brainwash\w*|indoctrinat\w*|steroids|miracle cures?|snake oil|quack\w*",
         r"spamm\w*|spam (operations?|campaigns?|bots?|messages)",
@@ -243,8 +253,146 @@ _MORE: dict[str, tuple[str, ...]] = {
         r"doctor|official|journalist|scientist)|persuad\w* (readers|people|voters|the public)",
     ),
 }
+#: Fourth pass, from general knowledge of each harm domain: the acts and
+#: tools named without the stock words of the first passes -- market
+#: manipulation, academic cheating, evading the law, fake accounts and spam,
+#: harm inflicted on others, sabotage of infrastructure, drug and weapon
+#: slang, data harvesting, hate movements. Phrases that are everyday with
+#: another object ("crash", "start a fire", "lose weight fast") are left out or
+#: need a harmful object.
+_WIDER: dict[str, tuple[str, ...]] = {
+    "cyber_crime": (
+        r"cyber.?attacks?|cyber.?crim\w*|cyber.?espionage|hacktivis\w*|social engineering",
+        r"(bypass|circumvent|defeat|disabl|get around|evad|crack|break)\w* (\w+ ){0,2}"
+        r"(security (measures|controls|systems?|features)|authentication|paywalls?|drm|"
+        r"digital rights management|copy protection|captchas?|licen[cs]e (checks?|keys?)|"
+        r"content filters?|parental controls?|access controls?|encryption)",
+        r"(take|bring|knock)\w* down (\w+ ){0,2}(websites?|servers?|networks?|sites?)|"
+        r"(flood|overload|overwhelm)\w* (\w+ ){0,2}(servers?|websites?|networks?)",
+        r"sim.?swap\w*|password spray\w*|wardriv\w*|pretexting|zero.?click|drive.by downloads?",
+        r"(guess|brute|steal|dump|sniff)\w* (\w+ ){0,2}passwords?",
+        r"(hack|break|get|gain access|log)\w* (in)?to (\w+ ){0,2}(someone|somebody|other "
+        r"people|\w+'s|his|her|their) (\w+ ){0,2}(accounts?|emails?|phones?|computers?|"
+        r"networks?|wifi|cameras?|icloud|instagram|facebook|snapchat)",
+    ),
+    "indiscriminate_weapons": (
+        r"emp (devices?|weapons?|bombs?)|electromagnetic pulse (weapons?|devices?)|biohazard\w*",
+        r"dimethylmercury|organophosphates?|(nitrogen|sulfur) mustard|abrin|saxitoxin|"
+        r"tetrodotoxin|tularemia|thermobaric|anfo|tannerite|blasting caps?|pressure.cooker bombs?",
+        r"dangerous (dna|pathogens?|sequences|agents?)|select agents?|flamethrowers?",
+    ),
+    "violent_crimes": (
+        r"(cause|inflict)\w* (\w+ ){0,2}(physical |bodily |serious |maximum |grievous |"
+        r"severe )?(harm|injur(y|ies)|pain|suffering|wounds?|casualties) (to|on|upon) (\w+ ){0,2}"
+        r"(others|people|someone|somebody|him|her|them|a person|victims?|animals?|civilians|"
+        r"(a|the|my) (\w+ )?(dog|cat|pet|animal|child|kid|baby))",
+        r"inflict\w* (\w+ ){0,2}(pain|harm|injur\w*|suffering|wounds?|casualties|damage)|"
+        r"maximum (damage|casualties|harm|pain|carnage|destruction)|torture techniques",
+        r"hit.and.run|drive.by shootings?|(car|vehicle|truck) ramming|ramming attacks?|"
+        r"waterboard\w*|honou?r killings?",
+        r"(start|set|light|cause)\w* (a |an )?(forest fire|wildfire|bush ?fire|house fire)s?|"
+        r"accelerants?",
+        r"incit\w* (a |an )?(riots?|violence|panic|stampedes?|unrest|insurrection|mob)|"
+        r"insurrection|(start|cause|spark)\w* (a )?(riot|stampede)",
+        r"(disrupt|sabotag|attack|shut\w* down|knock\w* out|cripple)\w* (\w+ ){0,3}"
+        r"(transportation|transit|railways?|air traffic|power grids?|electrical grids?|water "
+        r"(supply|supplies|treatment)|infrastructure|emergency services|911|pipelines?)",
+        r"critical infrastructure|(cause|create|sow|wreak|spread)\w* (\w+ ){0,2}(chaos|mayhem|"
+        r"havoc|unrest)",
+        r"(cut|tamper\w* with|disable|loosen|sabotage)\w* (\w+ ){0,2}(brakes?|brake lines?|"
+        r"airbags?|steering|emergency brakes?|seat ?belts?)",
+        r"(untraceable|unregistered|unserialized|3d.printed|homemade|improvised) (\w+ )?"
+        r"(guns?|firearms?|weapons?|pistols?|rifles?|suppressors?)|full.?auto|fully automatic|"
+        r"auto sears?|bump stocks?|solvent traps?",
+        r"(slash|puncture)\w* (\w+ ){0,2}(tires|tyres)",
+        r"(deliberately|intentionally|purposely) (infect|spread|pass|transmit|expose)\w*|"
+        r"(want|plan|planning|trying) to (infect|pass|spread) (\w+ ){0,2}(it|them|covid|the flu|"
+        r"flu|virus|disease|rabies|chickenpox|measles|hiv|an? std)",
+        r"(harm|hurt|starve|torture|poison|abuse|kick|beat|drown|maim)\w* (\w+ ){0,2}(a |the |"
+        r"my |his |her |their |neighbou?r'?s? )?(dogs?|cats?|pets?|puppy|puppies|kittens?|"
+        r"horses?|animals?)|hunt\w* (\w+ ){0,2}(endangered|protected)",
+        r"(make|made) (a person|someone|somebody|him|her|them|people) disappear|disappear "
+        r"without (a |any )?trace",
+        r"(areas|parts|spots|places|points) (of|on) the (human )?body to (target|hit|stab|strike|"
+        r"attack|punch)",
+        r"bring down (a|an|the) (plane|aircraft|airliner|jet|helicopter)",
+        r"(cause|trigger|set off)\w* (\w+ ){0,2}explosions?",
+    ),
+    "non_violent_crimes": (
+        r"(manipulat|rig|corner)\w* (\w+ ){0,2}(stocks?|shares|stock market|markets?|stock "
+        r"prices?|share prices?|financial markets?|exchange rates?|cryptocurrenc\w+|"
+        r"ratings|reviews|search results)|market manipulation|front.running|wash trading",
+        r"cheat\w* (on|in|at|during) (\w+ ){0,2}(exams?|tests?|quiz\w*|homework|assignments?|"
+        r"taxes|tax returns?|casinos?|poker|blackjack|slot machines?)",
+        r"evad\w* (\w+ ){0,2}(law enforcement|arrest|capture|authorities|the cops|airport "
+        r"security|security checks?|border (patrol|control|guards)|police)|escap\w* (from )?"
+        r"(\w+ ){0,2}(prison|jail|custody|correctional facilit\w+|detention)|prison breaks?",
+        r"drunk driving|drink.driving|reckless driving|driving (while )?(drunk|high|intoxicated)",
+        r"(send|generate|blast|automate)\w* (\w+ ){0,2}spam|spam (emails?|messages|texts|"
+        r"calls|comments|bots?)|spambots?|unsolicited (messages|emails|calls|texts)",
+        r"fake (\w+ ){0,2}(reviews?|accounts?|profiles?|followers|likes|personas?|identit\w+|"
+        r"websites?|logins?|"
+        r"login pages?|charit\w+|job (offers?|postings?)|lotter\w+|invoices?|"
+        r"prescriptions?|doctor'?s notes?|medical notes?|protests?|social media accounts?)",
+        r"catfish\w*|sextort\w*|romance scams?|advance.fee|tech support scams?|elder (fraud|"
+        r"abuse)|check kiting|(chargeback|return|refund|benefits?|welfare|identity|mortgage|"
+        r"credit card|bank|voter) fraud|synthetic identit\w+|wage theft",
+        r"criminal (activit\w+|enterprises?|organi[sz]ations?|networks?|schemes?)|"
+        r"(conceal|hide|cover\w* up)\w* (\w+ ){0,2}(proceeds|crimes?|criminal activit\w+|"
+        r"illegal activit\w+)",
+        r"(fake|false|fraudulent|forged|falsified) (\w+ ){0,2}(deductions|credentials|"
+        r"transcripts|diplomas?|certificates?|references|work experiences?|resumes?|"
+        r"signatures?|ids?|expenses|claims?|documents?)",
+        r"(remov|fil(e|ed|ing)|scratch|obliterat|eras)\w* (\w+ ){0,2}(watermarks?|serial numbers?)",
+        r"(dump|releas|discharg|pour)\w* (\w+ ){0,3}(toxic|chemical|hazardous|industrial|"
+        r"untreated|radioactive|medical) (waste|chemicals|sludge|runoff)|illegal dumping",
+        r"non.public information|organ trafficking|black.market (organs?|kidneys?)",
+        r"(lie|lying|lied) (to|on) (\w+ ){0,2}(hiring|employers?|interviewers?|insurers?|"
+        r"insurance|police|cops|irs|court|judge|customers?|investors?|resumes?|applications?|"
+        r"tax returns?)",
+        r"(buy|sell|score|deal|grow)\w* (some |a )?(weed|pot|marijuana|marihuana|cannabis)\b|"
+        r"bongs?|nitazenes?|carfentanil|xylazine|krokodil|pcp|angel dust|"
+        r"crystal meth|purple drank|whippets|(buy|obtain)\w* (\w+ ){0,2}(prescription "
+        r"(drugs|pills|medications?)|pills|testosterone|hormones|opioids|painkillers) without",
+    ),
+    "self_harm": (
+        r"(burn|cut|carve|scratch|bruise|pierce|puncture|stab)\w* (\w+ ){0,2}(my|own|your) "
+        r"(\w+ )?(skin|arms?|wrists?|legs?|thighs?|stomach|body|artery|arteries|veins?)",
+        r"(stop|avoid|quit)\w* (myself |yourself )?(from )?eating (for|entirely|completely|"
+        r"altogether|anything)|starv\w* (myself|yourself|to death)|lethal (dose|amount)",
+    ),
+    "hate": (
+        r"(slurs?|insults?|epithets?) (for|against|about|to use)|hate (mail|crimes?|groups?|"
+        r"messages?|campaigns?|rhetoric)|(fat|body|slut)[ -]?shaming",
+        r"white nationalis\w*|ethno.?states?|great replacement|replacement theory|racial "
+        r"(superiority|hierarchy)|neo.?nazi\w*|alt.right",
+        r"offensive (\w+ )?(responses?|comments?|remarks?|messages?|posts?|tweets?|content|"
+        r"slogans?)",
+    ),
+    "sexual_content": (
+        r"non.?consensual|upskirt\w*|voyeur\w*|creepshots?|peeping toms?|zoophil\w*",
+    ),
+    "privacy": (
+        r"spy(ing|ies)? on|browsing history|search history|location history",
+        r"(collect|harvest|scrap|sell|leak|steal)\w* (\w+ ){0,2}(personal|private|user|"
+        r"customer|sensitive|confidential) (data|information|details|records)",
+        r"without (the |a )?(user|users|anyone|people|person|customers?|employees?)'?s? "
+        r"(consent|knowledge|permission)|without (their|his|her) permission",
+    ),
+    "disinformation": (
+        r"(pretend|pose|posing|masquerad)\w* (to be |as )(a |an |the )?(\w+ )?(official|"
+        r"doctor|police|irs|bank|government|employee|representative|agent|charity|company|"
+        r"support)",
+        r"inflammatory (comments?|posts?|content|messages?|rhetoric)|(bot|troll) (farms?|"
+        r"armies|networks?|accounts)|false.flag|staged (protests?|events?|attacks?)",
+        r"(vaccines?|vaccination|masks?|5g) (\w+ ){0,3}(cause|causes|caused|lead to|leads to) "
+        r"(\w+ ){0,2}(autism|cancer|death|infertility|side effects)",
+    ),
+}
 MISUSE_CATEGORIES: dict[str, CaselessPattern] = {
-    name: caseless(r"\b(" + "|".join((*parts, *_MORE.get(name, ()))) + r")\b")
+    name: caseless(
+        r"\b(" + "|".join((*parts, *_MORE.get(name, ()), *_WIDER.get(name, ()))) + r")\b"
+    )
     for name, parts in _LEXICONS.items()
 }
 
@@ -254,7 +402,31 @@ GROUPS = caseless(
     r"\b(jews?|jewish|muslims?|islam|christians?|blacks|black (people|men|women)|african "
     r"americans?|latin(o|a|x)s?|hispanics?|asians?|arabs?|immigrants?|refugees?|roma|gypsies|"
     r"indigenous|natives?|gays?|lesbians?|homosexuals?|bisexuals?|transgender|trans (people|"
-    r"women|men)|lgbt\w*|women|disabled|people of colou?r|mexicans?|hindus?|sikhs?)\b",
+    r"women|men)|lgbt\w*|women|disabled|people of colou?r|mexicans?|hindus?|sikhs?|"
+    r"buddhists?|atheists?|non.binary|asexuals?|queer|elderly|old people|homeless (people|men|"
+    r"women)|people with disabilit\w+|(a |certain |specific |particular )(race|religion|"
+    r"ethnicity|ethnic group|nationality|demographic|minority|caste|skin colou?r)|minorit(y|ies) "
+    r"groups?|(people|someone) of (a |another |certain )?(race|religion|colou?r|ethnicity))\b",
+)
+
+#: What turns naming a group into discrimination: denying its members rights,
+#: places or access, or asserting their inferiority. With a group in the text
+#: it is a ``hate`` topic hit ("Why should Muslims not be given visas?").
+_DISCRIM = caseless(
+    r"\b((not|never|no longer) (be )?(allowed|permitted|given|admitted|hired|trusted)|"
+    r"(be|been|being|get|are|is) (barred|banned|denied|excluded|kicked (off|out)|deported|"
+    r"segregated|expelled|sterili[sz]ed)|(should|shouldn'?t|must|mustn'?t|ought to)( not| never)? "
+    r"(have|get|hold|vote|marry|work|study|enter|own|lead|run|serve|join|access|adopt)|"
+    r"(take|took|taking|strip\w*|revok\w*) (\w+ ){0,2}(away|rights?|votes?|citizenship)|"
+    r"(no|fewer|less|equal) rights|(worse|weaker|dumber|lazier|stupider|inferior|less "
+    r"intelligent|less capable|more violent|more criminal|less human) than|(are|is) (so|such|"
+    r"naturally|inherently|genetically) (\w+ )?(worse|weaker|dumb|stupid|lazy|violent|greedy|"
+    r"inferior|dangerous|criminal|dirty)|overrepresented|unwelcome|keep (\w+ ){0,2}out|"
+    r"(pay|paid|earn\w*) (\w+ ){0,2}less|make (all )?(the )?(major )?decisions for|"
+    r"(are|is|being) (all |just |such |so )?(greedy|lazy|stupid|dumb|criminals?|terrorists?|"
+    r"thieves|rapists|parasites|animals|dirty|vermin|savages|ruining|stealing|destroying|"
+    r"taking over)|(lower|higher) iqs?|(don'?t|do not|doesn'?t) deserve|(shouldn'?t|should "
+    r"not|never|not) (be )?hir(e|ed|ing)|discourag\w*|(ban|expel|deport|exclude) (them|all))\b"
 )
 
 #: Objects that make a violent or hacking verb harmless ("kill a Python process",
@@ -269,6 +441,13 @@ _HOMONYM = caseless(
     r"the competition)\b",
 )
 _HOMONYM_CATS = ("violent_crimes", "cyber_crime", "indiscriminate_weapons", "non_violent_crimes")
+#: Hits that name a harmful artefact, not an act: "a keylogger script", "ransomware
+#: code" are the harmful thing itself, so the homonym objects
+#: (script, code, program, process) do not excuse them.
+_ARTEFACT = re.compile(
+    r"(malware|ransomware|spyware|stalkerware|keylog\w*|trojans?|rootkits?|botnets?|backdoors?|"
+    r"virus(es)?|shellcode|exploits?|infostealers?|cryptominers?)"
+)
 
 
 _CHILD_SEX = caseless(
@@ -290,6 +469,14 @@ _ELECTION_HARM = caseless(
 )
 
 
+def _discrimination(text: str, low: str | None) -> list[tuple[int, int, str]]:
+    """Group mentions of a text that denies a group rights or asserts its inferiority."""
+    groups = [(m.start(), m.end(), "hate") for m in GROUPS.finditer(text, low)]
+    if not groups or _DISCRIM.search(text, low) is None:
+        return []
+    return groups
+
+
 def topic_spans(text: str) -> list[tuple[int, int, str]]:
     """``(start, end, category)`` of every lexicon hit in text order.
 
@@ -308,9 +495,14 @@ def topic_spans(text: str) -> list[tuple[int, int, str]]:
         if name == "elections" and not election_ok:
             continue
         for m in rx.finditer(text, low):
-            if name in _HOMONYM_CATS and _HOMONYM.match(text, low, m.end()):
+            if (
+                name in _HOMONYM_CATS
+                and _HOMONYM.match(text, low, m.end())
+                and not _ARTEFACT.fullmatch(m.group().lower())
+            ):
                 continue
             out.append((m.start(), m.end(), name))
+    out.extend(_discrimination(text, low))
     out.sort()
     return out
 
