@@ -113,6 +113,11 @@ class SecretPending:
                 starters.setdefault(ch, []).append(partial)
         self._starters = {ch: tuple(rxs) for ch, rxs in starters.items()}
         self._spanning = tuple(spanning)
+        # Any character some spanning match can start with: one C-level search
+        # rules them all out for most windows.
+        firsts_all = sorted({ch for _, firsts in spanning for ch in firsts})
+        gate = "".join(re.escape(c) for c in firsts_all)
+        self._span_gate = re.compile(f"[{gate}]" if gate else "(?!)")
         self._by_head: dict[str, tuple[regex.Pattern[str], ...]] = {}
 
     def pending_from(self, text: str) -> int | None:
@@ -124,8 +129,8 @@ class SecretPending:
             quoted = _QUOTED_CLI.search(text, max(0, len(text) - 256))
             if quoted is not None:
                 hold = earliest(hold, quoted.start(1))
-        if self._spanning:
-            lookback = max(0, len(text) - _SPAN_LOOKBACK)
+        lookback = max(0, len(text) - _SPAN_LOOKBACK)
+        if self._spanning and self._span_gate.search(text, lookback):
             tail = text[lookback:]
             for rx, firsts in self._spanning:
                 if not any(ch in tail for ch in firsts):
@@ -142,17 +147,31 @@ class SecretPending:
 
     def _token_hold(self, text: str, start: int) -> int | None:
         """The first place in the last token where a credential could begin and still grow."""
+        token = text[start:]
+        if token.isascii() and token.isalnum():
+            # No separator inside (most words of prose): only its start can begin one.
+            return start if self._grows_at(text, start) else None
+        return self._hold_at_separators(text, start)
+
+    def _hold_at_separators(self, text: str, start: int) -> int | None:
+        """:meth:`_token_hold` for any token: its start and every place after a separator."""
         candidates = [start] + [m.end() for m in _SEPARATOR.finditer(text, start)]
         for pos in candidates:
             if pos >= len(text):
                 break
             if pos > start and text[pos - 1] in _VALUE_CHARS:
                 return pos
-            for rx in self._could_start(text[pos : pos + _HEAD]):
-                m = rx.match(text, pos, partial=True)
-                if m is not None and (m.partial or m.end() == len(text)):
-                    return pos
+            if self._grows_at(text, pos):
+                return pos
         return None
+
+    def _grows_at(self, text: str, pos: int) -> bool:
+        """Whether a prefix-led credential starting at ``pos`` may still be growing at the end."""
+        for rx in self._could_start(text[pos : pos + _HEAD]):
+            m = rx.match(text, pos, partial=True)
+            if m is not None and (m.partial or m.end() == len(text)):
+                return True
+        return False
 
     def _could_start(self, head: str) -> tuple[regex.Pattern[str], ...]:
         """The prefix-led patterns a string starting with ``head`` could still match.

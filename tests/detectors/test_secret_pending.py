@@ -169,3 +169,17 @@ def test_value_context_prefilter_never_hides_a_context(text: str) -> None:
     for start in range(len(text) + 1):
         if _VALUE_CONTEXT.search(text, max(0, start - 16), start):
             assert _may_be_value(text, start), (text, start)
+
+
+@given(
+    st.sampled_from(["the key is ", "use ", "token: ", "", "x "]),
+    st.tuples(
+        st.sampled_from(["", "ghp", "AKIA", "sk", "xoxb", "eyJ", "glpat", "AIza"]),
+        st.text(alphabet=string.ascii_letters + string.digits, min_size=1, max_size=24),
+    ).map("".join),
+)
+def test_a_plain_last_token_is_held_as_the_general_walk_holds_it(context: str, token: str) -> None:
+    pending = SecretsDetector({})._pending
+    text = context + token
+    start = len(context)
+    assert pending._token_hold(text, start) == pending._hold_at_separators(text, start)
