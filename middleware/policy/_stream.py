@@ -24,6 +24,7 @@ Every hit is merged into the request's :class:`PolicyRecord` output decision.
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 import time
 from collections.abc import Iterable
 from typing import TYPE_CHECKING
@@ -239,10 +240,14 @@ class _ChannelPolicy:
 
     def _checks(self, engine: PolicyEngine) -> WindowChecks:
         """The engine's window checks for this channel, asked again only on a new (UTC) day."""
-        day = int(time.time() // 86400)
+        now = time.time()
+        day = int(now // 86400)  # the UTC day, as a number: cheap to compare per window
         if self._checks_for != (engine, day):
             facts = self._owner.scratch.facts
-            self._window_checks = engine.window_checks(self._direction, facts, detectors=self._fast)
+            today = dt.datetime.fromtimestamp(now, dt.UTC).date()
+            self._window_checks = engine.window_checks(
+                self._direction, facts, detectors=self._fast, today=today
+            )
             self._checks_for = (engine, day)
         assert self._window_checks is not None
         return self._window_checks

@@ -513,3 +513,48 @@ async def test_a_cut_scored_behind_the_stream_ends_it_for_the_openai_client(
     assert reply.startswith(text)  # what arrived is intact and in order
     assert "nerve agent" in text  # cut mode: released at once, cut once scored
     assert len(text) < len(reply) - 200  # ...long before the stream's end
+
+
+async def test_an_exception_that_lapses_mid_stream_stops_applying_at_the_next_window(
+    write_policy: Callable[..., Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Each channel keeps the engine's window checks for one UTC day, then asks again."""
+    import datetime as dt
+
+    from multidict import CIMultiDict, CIMultiDictProxy
+
+    from middleware._context import ProxyRequest, RequestContext
+    from middleware.policy import _stream
+    from middleware.policy._addon import PolicyScratch, request_facts
+    from middleware.policy._redaction import Placeholders
+    from middleware.policy._stream import PolicyStreamScreening
+
+    last_day = dt.datetime(2026, 6, 30, 23, 59, 59, tzinfo=dt.UTC).timestamp()
+    directory = write_policy(
+        """
+        - id: codeword.block
+          title: Block the code word
+          categories: [non_violent_crimes]
+          directions: [output]
+          when: {keywords: {words: [open sesame]}}
+          action: block
+          exceptions:
+            - {route: openai_chat, reason: drill, expires: 2026-06-30}
+        """
+    )
+    policy = PolicyAddon(PolicySettings(dir=str(directory), reload_interval_s=0), FakeSource())
+    await policy.store.reload()
+    engine = policy.store.engine
+    request = ProxyRequest("POST", "/v1/chat/completions", "", CIMultiDictProxy(CIMultiDict()), b"")
+    ctx = RequestContext(request=request, request_id="r", route="openai_chat")
+    ctx.state["policy"] = PolicyRecord("d", engine.revision)
+    scratch = PolicyScratch(engine, request_facts(ctx), "d", Placeholders())
+    screen = PolicyStreamScreening(ctx, policy, scratch, policy.settings.stream).open(
+        "output", "content", 0
+    )
+    assert screen is not None
+    monkeypatch.setattr(_stream.time, "time", lambda: last_day)
+    assert await screen.feed("say open sesame. ") == "say open sesame. "
+    monkeypatch.setattr(_stream.time, "time", lambda: last_day + 2)
+    with pytest.raises(StreamBlocked):
+        await screen.feed("then open sesame again. ")
