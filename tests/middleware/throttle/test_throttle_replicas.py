@@ -41,6 +41,9 @@ def _config(tmp_path: Path, redis_url: str) -> Path:
             "tiers": {"default": {"requests_per_day": N}},
         },
         "logging": {"access_log": False, "level": "warning"},
+        # Screening is beside the point here; without it four replicas start in
+        # seconds even on a loaded machine (no detector pools to spawn and warm).
+        "policy": {"enabled": False},
     }
     path = tmp_path / "tollgate.yaml"
     path.write_text(yaml.safe_dump(cfg))
