@@ -231,7 +231,8 @@ async def test_fail_open_keeps_serving_and_stays_ready(
     upstream: Any, start_tollgate: StartTollgate, http: aiohttp.ClientSession
 ) -> None:
     sink = _BrokenSink()
-    settings = parse_audit_settings({"retry_interval_s": 0.01})
+    # A sink that never recovers holds shutdown for the whole flush budget: keep it short.
+    settings = parse_audit_settings({"retry_interval_s": 0.01, "shutdown_timeout_s": 0.5})
     audit = AuditAddon(settings, key=KEY, sinks=[sink])
     running = await _start(start_tollgate, upstream, audit)
     url = f"{running.url}/v1/chat/completions"
