@@ -277,7 +277,8 @@ class Pipeline:
         try:
             try:
                 async for chunk in resp.iter_chunks():
-                    ctx.timings.setdefault("ttfb_upstream", time.perf_counter() - ctx.started)
+                    if "ttfb_upstream" not in ctx.timings:
+                        ctx.timings["ttfb_upstream"] = time.perf_counter() - ctx.started
                     events = parser.feed(chunk)
                     for k, event in enumerate(events, 1):
                         ctx.burst_more = k < len(events)
@@ -285,7 +286,8 @@ class Pipeline:
                             out += ev.encode()
                     ctx.burst_more = False
                     if out:
-                        ctx.timings.setdefault("ttfb", time.perf_counter() - ctx.started)
+                        if "ttfb" not in ctx.timings:
+                            ctx.timings["ttfb"] = time.perf_counter() - ctx.started
                         yield bytes(out)
                         out.clear()
                 tail = parser.flush()
@@ -324,8 +326,11 @@ class Pipeline:
     async def _through_stream_hooks(
         self, ctx: RequestContext, event: SseEvent, start: int
     ) -> list[SseEvent]:
+        hooks = self._stream_hooks
+        if start == 0 and len(hooks) == 1:  # the usual pipeline: one stream addon
+            return await hooks[0].stream_event(ctx, event)
         events = [event]
-        for addon in self._stream_hooks[start:]:
+        for addon in hooks[start:]:
             nxt: list[SseEvent] = []
             for ev in events:
                 nxt.extend(await addon.stream_event(ctx, ev))
