@@ -249,12 +249,12 @@ CUES: tuple[Cue, ...] = (
         # Claims to own or control the model ("I am your developer", "as your
         # creator", "I am God"), orders to obey the speaker, override and mode
         # switches announced by the speaker or as a tag ("<SYSTEM MODE>"), and a
-        # "system check" pretext. "I'm the owner of a shop" claims nothing.
+        # "system check" pretext. "I'm the owner of a shop" claims nothing, and
+        # workplace roles ("as your supervisor") are left out: emails say so.
         r"\b(i am|i'm|this is)\s+(actually\s+|really\s+|now\s+)?(your\s+(developer|"
-        r"administrator|admin|creator|owner|operator|programmer|master|maker|supervisor|boss|"
-        r"superior)|the\s+(developer|administrator|admin|creator|programmer|operator)s?\s+of\s+"
-        r"(you|this (ai|model|assistant|bot|system|chatbot))|god)\b|\bas your (creator|developer|"
-        r"programmer|administrator|admin|owner|maker|master|operator|superior)\b|"
+        r"administrator|admin|creator|owner|operator|programmer|master|maker)|the\s+(developer|"
+        r"administrator|admin|creator|programmer|operator)s?\s+of\s+(you|this (ai|model|"
+        r"assistant|bot|system|chatbot))|god)\b|\bas your (creator|developer|programmer|maker)\b|"
         r"\byou (must|have to|need to|will) (listen to|obey|follow) (me|my)\b|\b(security|"
         r"admin|administrator|developer|system|emergency|debug|training data|law enforcement)\s+"
         r"override\b|\boverride (mode|code|protocol)\b|\bnow entering\b|"

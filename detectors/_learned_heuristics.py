@@ -190,7 +190,9 @@ _QUOTED_DOC = caseless(
 #: The document must hold at least this much text.
 _MIN_QUOTED_CHARS = 60
 #: Cues that give an order when they stand inside a quoted document: the
-#: steering cues and the override, authority and mode cues.
+#: steering cues and the override and authority cues. Not role tags or mode
+#: names: a pasted chat transcript has "Assistant:" lines, an article about
+#: phones says "developer mode".
 _ORDER_CUES = frozenset(
     {
         "override",
@@ -198,9 +200,7 @@ _ORDER_CUES = frozenset(
         "override_ref",
         "foreign_override",
         "authority_claim",
-        "mode_switch",
         "new_instructions",
-        "role_tag",
     }
 )
 
