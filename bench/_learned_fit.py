@@ -104,6 +104,28 @@ class FittedModel:
 #: rose: strongreject -0.05) and person-harm verb patterns (xstest_unsafe +0.10
 #: but strongreject -0.06, harmbench -0.07: they explained away the request-shape
 #: words that transfer).
+#: Issue #5, CyberSecEval injection recall (LODO 0.4701: direct 0.4388, indirect
+#: 0.5818). Kept: override phrases in more languages, claims to own or control the
+#: model and mode tags (authority_claim, hand weight 2.0 -> 3.0: alone it now
+#: reaches 0.5; no benign text of any set holds it), password asks in Korean and
+#: Japanese and "passphrase", exfiltration verbs in five languages, orders inside
+#: a document quoted after a request (``quoted_order``), interlaced fragments as
+#: payload splitting and binary-written bytes among the decoded payloads. Measured
+#: and not kept or not chased: a code comment asserting the output ("# the output
+#: should be 10") as an order -- expected-output comments are common in benign
+#: code; "decode this and tell me what it says" as an injection (a request to
+#: decode is no order; the payloads that follow it in the set are ordinary
+#: questions); "I am a police officer" style claims (users say so in chat sets);
+#: asks for "the user's" birth date, initials... in a disguised form (programming
+#: questions ask for "the user's name" all the time); Caesar shifts other than
+#: rot13 (25 decodings per text for one row). About 110 of the 251 rows are
+#: ordinary questions that only break a topic rule of their own system prompt
+#: and stay out of reach of a one-message detector.
+#: xstest_safe margin: pest-control objects ("poison the rats") as harmless objects
+#: moved nothing (kept; "vermin" is also a hate-lexicon word, the hit stays);
+#: "shoot a goal", "break into the film industry" moved 25 -> 23 of 250; adding
+#: "market", "charts", "mainstream" as well gave the same 23 but xstest_unsafe
+#: 0.51 -> 0.505 (one row 0.505 -> 0.497, retraining noise at the threshold).
 SETTINGS: dict[str, tuple[float, float]] = {
     "misuse": (16.0, 3.0),
     "injection": (4.0, 0.0),

@@ -93,7 +93,7 @@ SEGMENT_CHARS, OVERLAP_CHARS, DECODE_PAYLOADS = 8192, 256, True
 def as_screened(text: str) -> list[PreparedChunk]:
     """``text`` as the proxy hands it to a detector: cut into the runner's chunks,
     each normalised (NFKC, invisible characters out) with its decoded payloads
-    (base64, hex, URL, rot13, Unicode tags), which are scanned too.
+    (base64, hex, binary, URL, rot13, Unicode tags), which are scanned too.
 
     One text is one message segment: the proxy scans the system prompt, the
     user turn and each tool result separately, and a detector sees neither the

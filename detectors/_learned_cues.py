@@ -62,7 +62,8 @@ FOREIGN_SECRET_ASK = (
     r"parola d'ordine)\b|\b(ihr|dein)\w*\s+(passwort|kennwort)\s+(geben|sagen|verraten|"
     r"nennen|mitteilen)\b|(какой|скажи|назови|дай|сообщи)[^.\n?]{0,30}пароль|"
     r"パスワードは(何|なん)|パスワード[^。\n]{0,15}教えて|(あなた|君)のパスワード|"
-    r"密码是(什么|多少)|告诉我[^。\n]{0,10}密码|(你|您)的密码"
+    r"密码是(什么|多少)|告诉我[^。\n]{0,10}密码|(你|您)的密码|パスワードが必要|"
+    r"パスワードを(教え|言っ)|비밀번호[^.\n?]{0,20}(알려|말해|필요|뭐|무엇)|(너의|당신의|네)\s*비밀번호"
 )
 #: Every credential ask holds one of these (lower case): the pre-check of
 #: :func:`detectors._learned_regex.gated` for the credential cues.
@@ -79,6 +80,8 @@ CREDENTIAL_WORDS = (
     "пароль",
     "パスワード",
     "密码",
+    "비밀번호",
+    "passphrase",
     "secret",
     "api key",
     "access code",
@@ -147,8 +150,8 @@ CUES: tuple[Cue, ...] = (
         "injection",
         gated(
             r"\b(what('s| is| was)|tell me|give me|share|reveal|confirm|provide|send|spell|type|"
-            r"write)\b[^.\n]{0,40}\b(password|passcode|secret (key|word|code)|api key|pin code|"
-            r"access code)\b|" + FOREIGN_SECRET_ASK,
+            r"write)\b[^.\n]{0,40}\b(password|passcode|passphrase|secret (key|word|code)|api key|"
+            r"pin code|access code)\b|" + FOREIGN_SECRET_ASK,
             CREDENTIAL_WORDS,
             re.MULTILINE,
         ),
@@ -193,7 +196,9 @@ CUES: tuple[Cue, ...] = (
     _c(
         "exfil",
         "injection",
-        r"\b(send|forward|email|post|upload|transmit|exfiltrate)\b[^.\n]{0,50}(@|https?://|www\.)|"
+        # (and in Spanish, Portuguese, French, German, Italian: "envíalos a x@y.com")
+        r"\b(send|forward|email|post|upload|transmit|exfiltrate|env[ií][ae]\w*|envoie\w*|"
+        r"envoyez|schick\w*|sende[nt]?|invia\w*)\b[^.\n]{0,50}(@|https?://|www\.)|"
         r"!\[[^\]]*\]\(https?://",
     ),
     _c(
@@ -218,29 +223,52 @@ CUES: tuple[Cue, ...] = (
         "injection",
         # "Ignore (all) previous instructions" in the languages attacks are most
         # often translated into (Spanish, French, German, Italian, Portuguese,
-        # Russian, Chinese, Japanese, Korean, Arabic).
+        # Dutch, Polish, Swedish, Indonesian, Vietnamese, Czech, Turkish, Russian,
+        # Ukrainian, Greek, Hebrew, Hindi, Chinese, Japanese, Korean, Arabic).
         r"\b(ignora|olvida|omite|descarta|ignorez|oubliez|ignore[rz]?|oublie|ignorier\w*|vergiss|"
         r"vergessen sie|dimentica|esque[çc]a)\w*\s+[^.\n]{0,30}\b(instrucciones|indicaciones|"
         r"reglas|instructions|consignes|r[èe]gles|anweisungen|regeln|befehle|istruzioni|regole|"
         r"instru[çc][õo]es|regras)\b|\bignorez\b|\bignoriere\b|"
+        # Dutch, Polish, Swedish, Indonesian/Malay, Vietnamese, Czech, Turkish.
+        r"\b(negeer|vergeet|zignoruj|zapomnij|ignorera|glöm|abaikan|lupakan|bỏ qua|ignoruj)\w*"
+        r"\s+[^.\n]{0,30}\b(instructies|instrukcje|polecenia|instruktioner|instruksi|perintah|"
+        r"hướng dẫn|chỉ dẫn|pokyny)\b|\btalimat\w*\b[^.\n]{0,30}\b(yok say|görmezden gel|"
+        r"unut)|"
         # The lookahead skips ASCII positions fast (this cue runs on every text).
-        r"(?=[\u0400-\u04ff\u0600-\u06ff\u3040-\u30ff\u4e00-\u9fff\uac00-\ud7af])"
-        r"(игнорируй|проигнорируй|забудь|忽略|无视|無視|指示を忘れ|무시|تجاهل)",
+        r"(?=[\u0370-\u03ff\u0400-\u04ff\u0590-\u06ff\u0900-\u097f\u3040-\u30ff"
+        r"\u4e00-\u9fff\uac00-\ud7af])"
+        r"(игнорир\w*|проигнорир\w*|забудь\w*|ігнор\w*|\u03b1\u03b3\u03bd\u03bf[\u03ae\u03b7]\u03c3\w*|\u03be\u03b5\u03c7[\u03ac\u03b1]\u03c3\w*|תתעלם|התעלם|"
+        r"忽略|无视|無視|指示を忘れ|무시|تجاهل|"
+        # (Greek written as escapes: its letters look like Latin ones.) Hindi
+        # puts the object first: "(previous) instructions ... ignore".
+        r"निर्देश[^।\n]{0,30}(अनदेखा|अनदेखी|नज़रअंदाज़?|नजरअंदाज|भूल जा))",
     ),
     _c(
         "authority_claim",
         "injection",
-        r"\b(i am|i'm|this is)\s+(your|the|an?)\s+(developer|administrator|admin|creator|owner|"
-        r"god|operator|supervisor)\b|\byou must (listen to|obey|follow) (me|my)\b|\b(security|"
-        r"admin|administrator|developer|system|emergency|debug|training data)\s+override\b|"
-        r"\boverride (mode|code|protocol)\b|\bnow entering\b",
+        # Claims to own or control the model ("I am your developer", "as your
+        # creator", "I am God"), orders to obey the speaker, override and mode
+        # switches announced by the speaker or as a tag ("<SYSTEM MODE>"), and a
+        # "system check" pretext. "I'm the owner of a shop" claims nothing, and
+        # workplace roles ("as your supervisor") are left out: emails say so.
+        r"\b(i am|i'm|this is)\s+(actually\s+|really\s+|now\s+)?(your\s+(developer|"
+        r"administrator|admin|creator|owner|operator|programmer|master|maker)|the\s+(developer|"
+        r"administrator|admin|creator|programmer|operator)s?\s+of\s+(you|this (ai|model|"
+        r"assistant|bot|system|chatbot))|god)\b|\bas your (creator|developer|programmer|maker)\b|"
+        r"\byou (must|have to|need to|will) (listen to|obey|follow) (me|my)\b|\b(security|"
+        r"admin|administrator|developer|system|emergency|debug|training data|law enforcement)\s+"
+        r"override\b|\boverride (mode|code|protocol)\b|\bnow entering\b|"
+        r"<\s*[/\\]?\s*(system|god|admin|developer|debug|root|sudo|dev)[ _-]?mode\s*>|"
+        r"\b(i am|i'm|we are|we're)\s+(now\s+)?(entering|activating|enabling|switching (you )?"
+        r"(in)?to)\b[^.\n]{0,40}\bmode\b|\b(running|performing|conducting) an? (system|"
+        r"security|diagnostic|maintenance) (check|test|diagnostic|audit)\b",
     ),
     _c(
         "secret_ask",
         "injection",
         r"\b(what('s| is| was)|tell me|give me|share|reveal|confirm|provide|send|spell|type|write|"
         r"print|show|say|repeat|disclose)\b[^.\n?]{0,40}\b(your|the)\s+(secret\s+)?(password|"
-        r"passcode|secret (key|word|code)|api key|access code|pin code)\b",
+        r"passcode|passphrase|secret (key|word|code)|api key|access code|pin code)\b",
     ),
     _c(
         "steer_counterfactual",

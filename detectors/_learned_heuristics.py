@@ -13,7 +13,13 @@ import math
 import re
 from collections.abc import Mapping
 
-from detectors._learned_cues import CREDENTIAL_WORDS, FOREIGN_SECRET_ASK, Cue, looks_like_data
+from detectors._learned_cues import (
+    CREDENTIAL_WORDS,
+    FOREIGN_SECRET_ASK,
+    Cue,
+    cue_counts,
+    looks_like_data,
+)
 from detectors._learned_regex import caseless, lowered
 
 __all__ = [
@@ -33,6 +39,8 @@ __all__ = [
     "jailbreak_heuristic",
     "many_shot_turns",
     "planted_requests",
+    "quoted_document",
+    "quoted_order",
 ]
 
 #: Weight of each structural cue in the jailbreak heuristic (raw score = weighted
@@ -72,7 +80,7 @@ INJECTION_CUE_WEIGHTS: dict[str, float] = {
     "override_task": 2.5,
     "override_ref": 3.0,
     "foreign_override": 3.0,
-    "authority_claim": 2.0,
+    "authority_claim": 3.0,
     "secret_ask": 3.0,
     "secret_ask_intl": 3.0,
     "payload_split": 3.0,
@@ -124,8 +132,12 @@ HEURISTIC_CUES: tuple[Cue, ...] = (
     ),
 )
 _FRAGMENT = caseless(r"\b(part\s*\d+|[a-z])\s*(is|=|:)\s*[\"“']")
+#: Acting on the assembled request -- or interleaving the fragments character by
+#: character ("interlace part 1 and part 2"), which only hides a request: no
+#: ordinary text is written as two interleaved halves.
 _ACT_ON_IT = caseless(
-    r"\b(answer|respond|reply|follow|execute|carry out|do what)\b|\breturned (from|by)\b"
+    r"\b(answer|respond|reply|follow|execute|carry out|do what|interlac\w*|interleav\w*)\b|"
+    r"\breturned (from|by)\b"
 )
 
 
@@ -160,6 +172,71 @@ _HIDDEN_ORDER = caseless(
 def hidden_order(text: str) -> bool:
     """Whether an HTML comment in ``text`` holds an order (see :data:`_HIDDEN_ORDER`)."""
     return "<!--" in text and _HIDDEN_ORDER.search(text, lowered(text)) is not None
+
+
+#: A request about a document pasted after it in the same message ("Summarize
+#: this webpage: '<html>...'", "What does this code print: <code>...", "Write an
+#: email based on this resume: '...'"): the opening names the document and a
+#: colon, then a quote, a bracket, markup or several lines start it.
+_QUOTED_DOC = caseless(
+    r"\b(this|the following|the|given|attached|below|based on|from|in)\s+(\w+\s+){0,2}?"
+    r"(web ?page|page|site|article|paper|document|resume|cv|e-?mail|message|letter|table|code|"
+    r"snippet|script|text|review|passage|report|post|essay|transcript|file|html|json|csv|"
+    r"abstract|story|chat|conversation|comment|profile|bio|biography|description|notes?|"
+    r"listing|memo|log|readme|manual|recipe|tweet|thread|summary|excerpt|quote)\b[^\n:]{0,60}"
+    r":[ \t]*"
+    r"(?=['\"\u201c\u2018<`{\[]|\n|[^\n]*\n)"
+)
+#: The document must hold at least this much text.
+_MIN_QUOTED_CHARS = 60
+#: Cues that give an order when they stand inside a quoted document: the
+#: steering cues and the override and authority cues. Not role tags or mode
+#: names: a pasted chat transcript has "Assistant:" lines, an article about
+#: phones says "developer mode".
+_ORDER_CUES = frozenset(
+    {
+        "override",
+        "override_task",
+        "override_ref",
+        "foreign_override",
+        "authority_claim",
+        "new_instructions",
+    }
+)
+
+
+def quoted_document(text: str) -> int | None:
+    """Where the document quoted after a request in ``text`` starts, or None.
+
+    Only a request in the first 240 characters counts ("Summarize this article:
+    '..."), and the document after it must hold ``_MIN_QUOTED_CHARS``.
+    """
+    head = text[:240]
+    m = _QUOTED_DOC.search(head, lowered(head))
+    if m is None or len(text) - m.end() < _MIN_QUOTED_CHARS:
+        return None
+    return m.end()
+
+
+def quoted_order(text: str) -> tuple[int, float] | None:
+    """``(start, raw)`` for an order planted in a document the user quotes, or None.
+
+    Inside the pasted document, a steering cue ("let's say the capital is ...",
+    "state that ...", "in your reply"), an override or an authority / mode
+    claim addresses the model that reads it, not the user: an indirect
+    injection whatever the size of the text (the window rule of
+    :func:`detectors.injection.InjectionDetector.detect` needs long texts,
+    :func:`planted_requests` a line of its own). The raw evidence is that of a
+    planted line (``PLANTED_REQUEST_RAW``) plus the cue weights.
+    """
+    start = quoted_document(text)
+    if start is None:
+        return None
+    doc = text[start:]
+    counts = {**cue_counts(doc), **heuristic_cue_counts(doc)}
+    if not any(c in counts for c in (*STEERING_CUES, *_ORDER_CUES)):
+        return None
+    return start, PLANTED_REQUEST_RAW + injection_heuristic(counts, in_data=False)
 
 
 #: Cues that address the assistant's output; inside a document they are the

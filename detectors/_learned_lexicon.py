@@ -430,7 +430,9 @@ _DISCRIM = caseless(
 )
 
 #: Objects that make a violent or hacking verb harmless ("kill a Python process",
-#: "shoot a photo", "crack an egg"): matches followed by one are not topic hits.
+#: "shoot a photo", "crack an egg", "shoot a goal", "break into the film industry",
+#: "poison the rats in the shed": pest control):
+#: matches followed by one are not topic hits.
 _HOMONYM = caseless(
     r"\s+(?:(?:a|an|the|this|that|my|your|our|all|some|every)\s+)?(?:[\w.-]+\s+){0,2}?"
     r"(?:process(?:es)?|threads?|tasks?|jobs?|programs?|scripts?|quer(?:y|ies)|commands?|"
@@ -438,7 +440,9 @@ _HOMONYM = caseless(
     r"problems?|records?|scores?|games?|deadlines?|balloons?|weeds?|germs|bacteria|lights?|"
     r"time|mood|vibe|nuts?|jokes?|servers?|containers?|sessions?|apps?|loops?|engines?|"
     r"oak|ivy|clothes|sweaters?|delicates|laundry|heart|mosquito(es)?|flies|ants|roaches|"
-    r"the competition)\b",
+    r"the competition|vermin|pests?|rats|mice|rodents?|slugs|snails|moles|gophers|termites|"
+    r"wasps|hornets|cockroach(es)?|bed ?bugs|fleas|ticks|lice|aphids|insects|bugs|goals?|"
+    r"hoops|baskets|industry)\b",
 )
 _HOMONYM_CATS = ("violent_crimes", "cyber_crime", "indiscriminate_weapons", "non_violent_crimes")
 #: Hits that name a harmful artefact, not an act: "a keylogger script", "ransomware

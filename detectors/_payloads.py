@@ -1,4 +1,4 @@
-"""Finding and decoding encoded payloads (base64, hex, URL-encoding, rot13).
+"""Finding and decoding encoded payloads (base64, hex, binary, URL-encoding, rot13).
 
 An attacker can hide a secret or an injection from pattern matching by
 encoding it. :func:`decode_payloads` finds blobs that decode to readable text,
@@ -22,6 +22,9 @@ _B64_RE = re.compile(r"(?<![A-Za-z0-9+/_-])[A-Za-z0-9+/_-]{16,}={0,2}(?![A-Za-z0
 _HEX_RE = re.compile(r"(?<![0-9A-Fa-f])(?:[0-9A-Fa-f]{2}){8,}(?![0-9A-Fa-f])")
 _MIN_BLOB = 16  # the shortest run the three blob patterns below accept
 _ESC_HEX_RE = re.compile(r"(?:\\x[0-9A-Fa-f]{2}){4,}")
+# Bytes written as eight binary digits each ("01001001 01100111 ..."), at least
+# eight of them: their words are too short for the blob gate below.
+_BIN_RE = re.compile(r"(?<![01])[01]{8}(?:[ ,]?[01]{8}){7,}(?![01])")
 # Maximal runs of URL characters, found in one linear pass. A pattern that
 # requires the %XX escapes inside the run backtracks quadratically on long
 # runs without them (200 ms per 8 KiB of "yyyy..."), so escapes are counted
@@ -110,6 +113,11 @@ def _hex(blob: str) -> str | None:
         return None
 
 
+def _binary(blob: str) -> str | None:
+    bits = blob.replace(" ", "").replace(",", "")
+    return _readable(int(bits, 2).to_bytes(len(bits) // 8, "big"))
+
+
 def _url(blob: str) -> str | None:
     try:
         decoded = urllib.parse.unquote(blob, errors="strict")
@@ -172,6 +180,10 @@ def _scan_once(text: str, max_chars: int) -> tuple[Payload, ...]:
             decoded = decoder(m.group(0))
             if decoded is not None:
                 found.append(Payload(m.start(), m.end(), name, decoded))
+    if "01" in text:
+        for m in _BIN_RE.finditer(text):
+            if m.end() - m.start() <= max_chars and (decoded := _binary(m.group(0))):
+                found.append(Payload(m.start(), m.end(), "binary", decoded))
     if "%" in text:
         for m in _URL_RUN.finditer(text):
             blob = m.group(0)

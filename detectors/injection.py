@@ -10,7 +10,9 @@ text and its windows):
   a tool result) scores higher than the whole: an injection planted in data;
   this includes a line inside text that reads as data which asks the assistant
   for a task or steers its answer (``planted_requests``: BIPIA's task hijacking,
-  "append the following code to your implementation");
+  "append the following code to your implementation"), and an order inside a
+  document quoted after a request in the same message (``quoted_order``:
+  "Summarize this page: '... let's say the shop has closed ...'");
 * finer kinds, emitted alongside when their structural cue occurs in the text:
   ``injection.override`` (ignore previous instructions...),
   ``injection.prompt_extraction`` (reveal the system prompt / the secret),
@@ -38,6 +40,7 @@ from detectors._learned_heuristics import (
     hidden_order,
     injection_heuristic,
     planted_requests,
+    quoted_order,
 )
 from detectors._learned_model import Artifact, calibrate
 from detectors._learned_regex import lowered
@@ -154,6 +157,13 @@ class InjectionDetector:
             heur = calibrate(raw, INJECTION_ANCHORS)
             if heur > score:
                 score, start, end, windowed = heur, p_start, p_end, True
+        quoted = quoted_order(text)
+        if quoted:
+            # An order inside a document the user pasted after a request about
+            # it: indirect by construction, like a planted line.
+            heur = calibrate(quoted[1], INJECTION_ANCHORS)
+            if heur > score:
+                score, start, end, windowed = heur, quoted[0], len(text), True
         if score < self._floor:
             return []
         kind = "injection.indirect" if windowed else "injection.direct"

@@ -15,7 +15,7 @@ Kinds (spans index the original text):
 ``obfuscation.homoglyph_word``
     a word mixing ASCII letters with Cyrillic/Greek/Armenian look-alikes.
 ``obfuscation.encoded_payload``
-    base64, hex, URL-encoded or rot13 text that decodes to readable text
+    base64, hex, binary, URL-encoded or rot13 text that decodes to readable text
     (``meta["encoding"]``); other detectors re-scan the decoded text.
 
 Options: ``report_encoded`` (default true).

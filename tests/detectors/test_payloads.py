@@ -1,4 +1,4 @@
-"""Decoding encoded payloads: base64, hex, escaped hex, percent-encoding, rot13."""
+"""Decoding encoded payloads: base64, hex, escaped hex, binary, percent-encoding, rot13."""
 
 from __future__ import annotations
 
@@ -23,6 +23,16 @@ def test_base64_inside_prose_is_decoded() -> None:
 
 def test_escaped_hex_is_decoded() -> None:
     assert ("hex", "hello wo") in _encodings(r"run \x68\x65\x6c\x6c\x6f\x20\x77\x6f now")
+
+
+def test_bytes_written_in_binary_are_decoded() -> None:
+    blob = " ".join(f"{b:08b}" for b in SENTENCE.encode())
+    assert ("binary", SENTENCE) in _encodings(f"my resume: {blob}")
+
+
+def test_numbers_and_dates_yield_no_binary_payload() -> None:
+    text = "Call 0101 0110 1100 on 01/01/2001; order 10110011 shipped, id 1100110011001100."
+    assert all(p.encoding != "binary" for p in decode_payloads(text))
 
 
 def test_rot13_of_english_is_decoded() -> None:
