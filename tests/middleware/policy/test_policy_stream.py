@@ -58,6 +58,19 @@ RULES = """
 """
 
 
+def _weapons_block(mode: str) -> str:
+    """One output rule blocking misuse findings, in stream mode ``mode``."""
+    return f"""
+    - id: weapons.block
+      title: Block weapons talk
+      categories: [indiscriminate_weapons]
+      directions: [output]
+      stream: {mode}
+      when: {{finding: {{kind: "misuse.*"}}}}
+      action: block
+    """
+
+
 class _Recorder(Addon):
     name = "recorder"
 
@@ -262,17 +275,7 @@ async def test_cut_rules_release_text_at_once_and_still_stop_the_stream(
     mode: str,
     released_first: bool,
 ) -> None:
-    directory = write_policy(
-        f"""
-        - id: weapons.block
-          title: Block weapons talk
-          categories: [indiscriminate_weapons]
-          directions: [output]
-          stream: {mode}
-          when: {{finding: {{kind: "misuse.*"}}}}
-          action: block
-        """
-    )
+    directory = write_policy(_weapons_block(mode))
     policy = PolicyAddon(PolicySettings(dir=str(directory), reload_interval_s=0), FakeSource())
     running = await start_tollgate(
         str(upstream.make_url("")).rstrip("/"),
@@ -320,17 +323,7 @@ async def test_classifier_windows_are_larger_when_no_hold_rule_waits_for_them(
     from middleware.policy._redaction import Placeholders
     from middleware.policy._stream import PolicyStreamScreening
 
-    directory = write_policy(
-        f"""
-        - id: weapons.block
-          title: Block weapons talk
-          categories: [indiscriminate_weapons]
-          directions: [output]
-          stream: {mode}
-          when: {{finding: {{kind: "misuse.*"}}}}
-          action: block
-        """
-    )
+    directory = write_policy(_weapons_block(mode))
     source = FakeSource()
     policy = PolicyAddon(PolicySettings(dir=str(directory), reload_interval_s=0), source)
     await policy.store.reload()
@@ -371,9 +364,8 @@ class _SlowMisuse(FakeSource):
         return self.scan_sync(text, names)
 
 
-async def _screen_for(
-    write_policy: Callable[..., Path], source: FakeSource, mode: str
-) -> tuple[Any, Any]:
+async def _open_screen(directory: Path, source: FakeSource) -> tuple[Any, Any]:
+    """The output screen of one chat stream under the policies in ``directory``, and its ctx."""
     from multidict import CIMultiDict, CIMultiDictProxy
 
     from middleware._context import ProxyRequest, RequestContext
@@ -382,17 +374,6 @@ async def _screen_for(
     from middleware.policy._redaction import Placeholders
     from middleware.policy._stream import PolicyStreamScreening
 
-    directory = write_policy(
-        f"""
-        - id: weapons.block
-          title: Block weapons talk
-          categories: [indiscriminate_weapons]
-          directions: [output]
-          stream: {mode}
-          when: {{finding: {{kind: "misuse.*"}}}}
-          action: block
-        """
-    )
     policy = PolicyAddon(PolicySettings(dir=str(directory), reload_interval_s=0), source)
     await policy.store.reload()
     engine = policy.store.engine
@@ -404,6 +385,13 @@ async def _screen_for(
         "output", "content", 0
     )
     return screen, ctx
+
+
+async def _screen_for(
+    write_policy: Callable[..., Path], source: FakeSource, mode: str
+) -> tuple[Any, Any]:
+    directory = write_policy(_weapons_block(mode))
+    return await _open_screen(directory, source)
 
 
 _SENTENCES = [f"Sentence {n} is about the harbour lights at dusk. " for n in range(8)]
@@ -521,13 +509,7 @@ async def test_an_exception_that_lapses_mid_stream_stops_applying_at_the_next_wi
     """Each channel keeps the engine's window checks for one UTC day, then asks again."""
     import datetime as dt
 
-    from multidict import CIMultiDict, CIMultiDictProxy
-
-    from middleware._context import ProxyRequest, RequestContext
     from middleware.policy import _stream
-    from middleware.policy._addon import PolicyScratch, request_facts
-    from middleware.policy._redaction import Placeholders
-    from middleware.policy._stream import PolicyStreamScreening
 
     last_day = dt.datetime(2026, 6, 30, 23, 59, 59, tzinfo=dt.UTC).timestamp()
     directory = write_policy(
@@ -542,16 +524,7 @@ async def test_an_exception_that_lapses_mid_stream_stops_applying_at_the_next_wi
             - {route: openai_chat, reason: drill, expires: 2026-06-30}
         """
     )
-    policy = PolicyAddon(PolicySettings(dir=str(directory), reload_interval_s=0), FakeSource())
-    await policy.store.reload()
-    engine = policy.store.engine
-    request = ProxyRequest("POST", "/v1/chat/completions", "", CIMultiDictProxy(CIMultiDict()), b"")
-    ctx = RequestContext(request=request, request_id="r", route="openai_chat")
-    ctx.state["policy"] = PolicyRecord("d", engine.revision)
-    scratch = PolicyScratch(engine, request_facts(ctx), "d", Placeholders())
-    screen = PolicyStreamScreening(ctx, policy, scratch, policy.settings.stream).open(
-        "output", "content", 0
-    )
+    screen, _ = await _open_screen(directory, FakeSource())
     assert screen is not None
     monkeypatch.setattr(_stream.time, "time", lambda: last_day)
     assert await screen.feed("say open sesame. ") == "say open sesame. "
