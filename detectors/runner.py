@@ -98,7 +98,7 @@ class DetectorSet:
         that builds a set at import time needs an ``if __name__ ==
         "__main__"`` guard. Texts longer than ``segment_chars`` are scanned
         in chunks overlapping by ``overlap_chars``; ``decode_payloads``
-        re-scans base64/hex/URL/rot13 blobs and Unicode-tag text with every
+        re-scans base64/hex/binary/URL/rot13 blobs and Unicode-tag text with every
         detector.
         """
         split("", segment_chars, overlap_chars)  # validates the sizes
