@@ -66,6 +66,9 @@ class StreamScreening(Protocol):
         ...
 
 
+#: A channel of a stream: (choice, channel, tool call index).
+_Key = tuple[int, Channel, int]
+
 ScreeningFactory = Callable[[RequestContext], Awaitable[StreamScreening | None]]
 
 
@@ -73,16 +76,14 @@ ScreeningFactory = Callable[[RequestContext], Awaitable[StreamScreening | None]]
 class _StreamState:
     screening: StreamScreening
     injected_usage: bool
-    screens: dict[tuple[int, str, int], ChannelScreen | None] = field(default_factory=dict)
-    templates: dict[tuple[int, str, int], tuple[Any, tuple[str | int, ...]]] = field(
-        default_factory=dict
-    )
+    screens: dict[_Key, ChannelScreen | None] = field(default_factory=dict)
+    templates: dict[_Key, tuple[Any, tuple[str | int, ...]]] = field(default_factory=dict)
     last_frame: Any = None
     #: Screens holding text a burst deferred, screened at the burst's end.
-    deferred: set[tuple[int, str, int]] = field(default_factory=set)
+    deferred: set[_Key] = field(default_factory=set)
 
 
-def _screen_key(frame: Any, seg: Segment) -> tuple[int, str, int]:
+def _screen_key(frame: Any, seg: Segment) -> _Key:
     tool = 0
     if seg.channel == "tool_arguments" and len(seg.path) > 4:
         pos, k = seg.path[1], seg.path[4]
@@ -98,9 +99,7 @@ def _direction(channel: str) -> Direction:
     return "reasoning" if channel == "reasoning" else "output"
 
 
-def _text_event(
-    st: _StreamState, adapter: ApiAdapter, key: tuple[int, str, int], text: str
-) -> SseEvent:
+def _text_event(st: _StreamState, adapter: ApiAdapter, key: _Key, text: str) -> SseEvent:
     """A frame carrying only ``text`` for the channel ``key``, shaped like its last frame."""
     template, path = st.templates[key]
     blank: dict[tuple[str | int, ...], str] = {s.path: "" for s in adapter.frame_segments(template)}
@@ -221,7 +220,7 @@ class StreamAddon(Addon):
         try:
             for seg in segments:
                 key = _screen_key(frame, seg)
-                screen = self._screen(st, key, seg)
+                screen = self._screen(st, key)
                 if screen is None:
                     withheld = withheld and not seg.text  # unscreened text goes out as is
                     continue
@@ -308,11 +307,8 @@ class StreamAddon(Addon):
         otherwise.
         """
         choice, text, path = sole
-        key = (choice, "content", 0)
-        if key in st.screens:
-            screen = st.screens[key]
-        else:
-            screen = self._screen(st, key, Segment("assistant", text, 0, path, "content", choice))
+        key: _Key = (choice, "content", 0)
+        screen = self._screen(st, key)
         if screen is None:
             return [event]
         st.templates[key] = (frame, path)
@@ -331,11 +327,10 @@ class StreamAddon(Addon):
             return []
         return [SseEvent(data=json.dumps(adapter.rebuild(frame, {path: released})))]
 
-    def _screen(
-        self, st: _StreamState, key: tuple[int, str, int], seg: Segment
-    ) -> ChannelScreen | None:
+    def _screen(self, st: _StreamState, key: _Key) -> ChannelScreen | None:
         if key not in st.screens:
-            st.screens[key] = st.screening.open(_direction(seg.channel), seg.channel, seg.choice)
+            choice, channel, _ = key
+            st.screens[key] = st.screening.open(_direction(channel), channel, choice)
         return st.screens[key]
 
     async def _flush(

@@ -25,7 +25,7 @@ from middleware.policy._decision import (
     hit_spans,
     strongest,
 )
-from middleware.policy._live import LiveRules
+from middleware.policy._live import LiveRules, remember
 from middleware.policy._loader import PolicyLoadError, PolicyRevision, PolicySet
 from middleware.policy._outcome import cap_level, redactions, rule_hit
 from middleware.policy._possible import could_hold_without_findings
@@ -188,10 +188,9 @@ class PolicyEngine:
             patterns, names = self._quiet_plan(f, direction, role, only, day)
             check = getattr(self.source, "finds_nothing", None)
             holds = self._select.hold_nodes(f, direction, day)
-            got = WindowChecks(f, role, patterns, names, check, holds)
-            if len(self._checks_memo) >= 1024:
-                self._checks_memo.clear()
-            self._checks_memo[key] = got
+            got = remember(
+                self._checks_memo, key, WindowChecks(f, role, patterns, names, check, holds)
+            )
         return got
 
     def quiet(

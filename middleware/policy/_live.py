@@ -14,7 +14,7 @@ from typing import TypeVar
 from middleware.policy._compile import CompiledRule
 from middleware.policy._conditions import PatternNode, RequestFacts, SegmentInput
 
-__all__ = ["LiveRules"]
+__all__ = ["LiveRules", "remember"]
 
 _MEMO_ENTRIES = 1024  # per memo; a full memo is cleared (facts vary little per process)
 
@@ -22,7 +22,8 @@ K = TypeVar("K")
 V = TypeVar("V")
 
 
-def _remember(memo: dict[K, V], key: K, value: V) -> V:
+def remember(memo: dict[K, V], key: K, value: V) -> V:
+    """Store ``value`` under ``key`` in a bounded memo (cleared when full); return it."""
     if len(memo) >= _MEMO_ENTRIES:
         memo.clear()
     memo[key] = value
@@ -53,7 +54,7 @@ class LiveRules:
                 if not r.excepted(facts, day)
                 and (r.guard is None or r.guard.test(probe) is not None)
             ]
-            _remember(self._live, (facts, day), got)
+            remember(self._live, (facts, day), got)
         return got
 
     def excepted(self, facts: RequestFacts, day: dt.date) -> tuple[str, ...]:
@@ -61,7 +62,7 @@ class LiveRules:
         got = self._excepted.get((facts, day))
         if got is None:
             got = tuple(r.id for r in self._rules if r.excepted(facts, day))
-            _remember(self._excepted, (facts, day), got)
+            remember(self._excepted, (facts, day), got)
         return got
 
     def text_rules(
@@ -77,7 +78,7 @@ class LiveRules:
             names = frozenset(
                 n for r in rules for n in r.detectors if allowed is None or n in allowed
             )
-            got = _remember(self._text, key, (rules, names))
+            got = remember(self._text, key, (rules, names))
         return got
 
     def hold_nodes(
@@ -95,5 +96,5 @@ class LiveRules:
                 and rule.rule.mode == "enforce"
                 for node in rule.patterns
             )
-            _remember(self._hold, key, got)
+            remember(self._hold, key, got)
         return got

@@ -181,8 +181,8 @@ class _ChannelPolicy:
         self._hold_windowed = hold_windowed
         self._entity_hold = entity_hold
         self._hold_kinds = hold_kinds
-        self._window_checks: WindowChecks | None = None
-        self._checks_for: tuple[PolicyEngine, int] | None = None
+        # (engine, UTC day number, its window checks): asked again on a new day.
+        self._checks_of: tuple[PolicyEngine, int, WindowChecks] | None = None
         settings = owner.settings
         self._windows = ClassifierWindows(
             self._decide_windowed,
@@ -242,15 +242,15 @@ class _ChannelPolicy:
         """The engine's window checks for this channel, asked again only on a new (UTC) day."""
         now = time.time()
         day = int(now // 86400)  # the UTC day, as a number: cheap to compare per window
-        if self._checks_for != (engine, day):
-            facts = self._owner.scratch.facts
-            today = dt.datetime.fromtimestamp(now, dt.UTC).date()
-            self._window_checks = engine.window_checks(
-                self._direction, facts, detectors=self._fast, today=today
-            )
-            self._checks_for = (engine, day)
-        assert self._window_checks is not None
-        return self._window_checks
+        kept = self._checks_of
+        if kept is not None and kept[0] is engine and kept[1] == day:
+            return kept[2]
+        today = dt.datetime.fromtimestamp(now, dt.UTC).date()
+        checks = engine.window_checks(
+            self._direction, self._owner.scratch.facts, detectors=self._fast, today=today
+        )
+        self._checks_of = (engine, day, checks)
+        return checks
 
     def _pending_from(self, engine: PolicyEngine, text: str) -> int | None:
         """Where a finding a ``hold`` rule waits for may still be growing."""
